@@ -1,0 +1,254 @@
+"""Reference data, institutions, enterprises, users and the domain-event log.
+
+This app is the bottom layer: it imports no other project app.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+RATE = {"max_digits": 7, "decimal_places": 4}
+
+
+class Region(models.Model):
+    """One of the province's 21 市(州) (reference/sichuan_regions.csv)."""
+
+    code = models.CharField(_("代码"), max_length=6, primary_key=True)
+    name = models.CharField(_("名称"), max_length=30, unique=True)
+    short_name = models.CharField(_("简称"), max_length=10)
+    kind = models.CharField(_("类别"), max_length=4)
+
+    class Meta:
+        verbose_name = _("市(州)")
+        verbose_name_plural = _("市(州)")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndustrySection(models.Model):
+    """GB/T 4754-2017 门类."""
+
+    code = models.CharField(_("门类代码"), max_length=1, primary_key=True)
+    name = models.CharField(_("名称"), max_length=40)
+    three_sector = models.PositiveSmallIntegerField(_("三次产业"))
+
+    class Meta:
+        verbose_name = _("行业门类")
+        verbose_name_plural = _("行业门类")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class IndustryDivision(models.Model):
+    """GB/T 4754-2017 大类 with the R8 service-industry flag."""
+
+    code = models.CharField(_("大类代码"), max_length=2, primary_key=True)
+    section = models.ForeignKey(
+        IndustrySection, on_delete=models.PROTECT, related_name="divisions", verbose_name=_("门类")
+    )
+    name = models.CharField(_("名称"), max_length=60)
+    is_service = models.BooleanField(_("属于服务业(R8)"), default=False)
+
+    class Meta:
+        verbose_name = _("行业大类")
+        verbose_name_plural = _("行业大类")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.section_id}{self.code} {self.name}"
+
+
+class LprRate(models.Model):
+    """1-year LPR, effective-dated; staff add new rates as they are published."""
+
+    effective_from = models.DateField(_("生效日期"), unique=True)
+    rate_percent = models.DecimalField(_("1年期LPR(%)"), max_digits=5, decimal_places=2)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("贷款市场报价利率(1年期)")
+        verbose_name_plural = _("贷款市场报价利率(1年期)")
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate_percent__gt=0), name="lpr_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from} {self.rate_percent}%"
+
+
+class SmeThreshold(models.Model):
+    """A row of the 2011 SME size standard (reference/sme_size_thresholds.csv)."""
+
+    group = models.CharField(_("行业"), max_length=30, unique=True)
+    codes = models.CharField(_("国标行业代码"), max_length=60)
+    indicator_1 = models.CharField(_("指标一"), max_length=20)
+    indicator_2 = models.CharField(_("指标二"), max_length=20, blank=True)
+    medium_min_1 = models.DecimalField(_("中型下限一"), max_digits=14, decimal_places=2)
+    medium_min_2 = models.DecimalField(_("中型下限二"), max_digits=14, decimal_places=2, null=True, blank=True)
+    small_min_1 = models.DecimalField(_("小型下限一"), max_digits=14, decimal_places=2)
+    small_min_2 = models.DecimalField(_("小型下限二"), max_digits=14, decimal_places=2, null=True, blank=True)
+    large_min_1 = models.DecimalField(_("大型下限一"), max_digits=14, decimal_places=2)
+    large_min_2 = models.DecimalField(_("大型下限二"), max_digits=14, decimal_places=2, null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("中小企业划型标准")
+        verbose_name_plural = _("中小企业划型标准")
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.group
+
+
+class Bank(models.Model):
+    """A bank (institution). Its part in a programme is fund.Partnership."""
+
+    code = models.CharField(_("机构代码"), max_length=20, unique=True)
+    name = models.CharField(_("银行名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=30)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("合作银行")
+        verbose_name_plural = _("合作银行")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Guarantor(models.Model):
+    """A guarantee company (政银担 mode)."""
+
+    code = models.CharField(_("机构代码"), max_length=20, unique=True)
+    name = models.CharField(_("担保机构名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=30)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("担保机构")
+        verbose_name_plural = _("担保机构")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SizeClass(models.TextChoices):
+    LARGE = "large", _("大型")
+    MEDIUM = "medium", _("中型")
+    SMALL = "small", _("小型")
+    MICRO = "micro", _("微型")
+    UNKNOWN = "unknown", _("无法划型")
+
+
+class Enterprise(models.Model):
+    """A borrower (or applicant), identified by its 统一社会信用代码 (R6)."""
+
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    name = models.CharField(_("企业名称"), max_length=200)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在市(州)"))
+    industry_code = models.CharField(_("行业代码"), max_length=5, help_text=_("如 F5123、I65"))
+    industry = models.ForeignKey(IndustryDivision, on_delete=models.PROTECT, verbose_name=_("行业大类"))
+    employees = models.PositiveIntegerField(_("从业人员(人)"), null=True, blank=True)
+    revenue_10k = models.DecimalField(_("上年营业收入(万元)"), **MONEY, null=True, blank=True)
+    assets_10k = models.DecimalField(_("资产总额(万元)"), **MONEY, null=True, blank=True)
+    size_class = models.CharField(
+        _("企业规模"), max_length=8, choices=SizeClass.choices, default=SizeClass.UNKNOWN
+    )
+    is_private = models.BooleanField(_("民营企业"), default=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+        ordering = ["credit_code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(revenue_10k__gte=0) | Q(revenue_10k__isnull=True),
+                                   name="enterprise_revenue_non_negative"),
+            models.CheckConstraint(condition=Q(assets_10k__gte=0) | Q(assets_10k__isnull=True),
+                                   name="enterprise_assets_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.credit_code}）"
+
+
+class User(AbstractUser):
+    """A login. Bank, guarantor and enterprise users are bound to exactly one
+    organisation; bureau staff to none (their role is their group)."""
+
+    bank = models.ForeignKey(
+        Bank, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("所属银行")
+    )
+    guarantor = models.ForeignKey(
+        Guarantor, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        verbose_name=_("所属担保机构"),
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        verbose_name=_("所属企业"),
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(bank__isnull=True, guarantor__isnull=True)
+                    | Q(bank__isnull=True, enterprise__isnull=True)
+                    | Q(guarantor__isnull=True, enterprise__isnull=True)
+                ),
+                name="user_bound_to_at_most_one_organisation",
+            ),
+        ]
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.is_staff and not (self.bank_id or self.guarantor_id or self.enterprise_id)
+
+
+class DomainEvent(models.Model):
+    """What happened, who did it, when: one row per state change that matters.
+
+    Written only through ``registry.audit.record_event`` inside the same
+    transaction as the change it records.  Append-only.
+    """
+
+    occurred_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("操作人"),
+        related_name="+",
+    )
+    event_type = models.CharField(_("事件类型"), max_length=60, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=60)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    params = models.JSONField(_("参数"), default=dict)
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.event_type} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("审计事件只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("审计事件只能追加，不能删除")
