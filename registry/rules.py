@@ -50,8 +50,13 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def normalize_text(value: str) -> str:
-    """Strip all whitespace (incl. U+3000), fold full-width forms to half-width (NFKC), upper-case."""
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", str(value))).upper()
+    """Strip all whitespace (incl. U+3000), fold full-width forms to half-width (NFKC), upper-case.
+
+    NFKC runs again at the end so the result is stable: removing a space (``"E ̈"``, from NFKC of
+    ``"E¨"``) or upper-casing can leave a sequence that only composes on a second pass.
+    """
+    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", str(value)).upper())
+    return unicodedata.normalize("NFKC", text)
 
 
 def _number_to_text(value: object) -> str | None:
@@ -131,7 +136,8 @@ def _check_uscc_chars(code: str) -> None:
             hint = f"（是否应为 {_USCC_LOOKALIKES[char]}？）" if char in _USCC_LOOKALIKES else ""
             raise RuleError(
                 "uscc_char",
-                f"统一社会信用代码第 {pos} 位字符“{char}”无效：只能是数字和除 I、O、S、V、Z 以外的大写字母{hint}",
+                f"统一社会信用代码第 {pos} 位字符“{char}”无效："
+                f"只能是数字和除 I、O、S、V、Z 以外的大写字母{hint}",
             )
 
 
@@ -156,7 +162,8 @@ def _check_uscc_registrant(code: str, accept_individual_business: bool) -> None:
     if code[0] != "9":
         raise RuleError(
             "uscc_authority",
-            f"统一社会信用代码第 1 位（登记管理部门）应为 9（市场监管部门登记的企业），实际为 {code[0]}（R6）",
+            f"统一社会信用代码第 1 位（登记管理部门）应为 9（市场监管部门登记的企业），"
+            f"实际为 {code[0]}（R6）",
         )
     allowed = ("1", "2") if accept_individual_business else ("1",)
     if code[1] in allowed:
@@ -202,7 +209,7 @@ def _region_aliases(region: Region) -> set[str]:
 
 @functools.lru_cache(maxsize=32)
 def _region_index(rows: tuple[Region, ...]) -> dict[str, str]:
-    index = {}
+    index: dict[str, str] = {}
     for region in rows:
         index[region.code] = region.code
         index.update(dict.fromkeys(_region_aliases(region), region.code))
@@ -273,9 +280,19 @@ def _industry_text(value: object) -> str:
     return normalize_text("" if value is None or number == "" else str(value))
 
 
+def _as_division(row: Sequence[object]) -> Division:
+    code, section, name, service = row
+    return Division(str(code), str(section), str(name), service in (1, "1"))
+
+
+@functools.lru_cache(maxsize=32)
+def _division_index(rows: tuple[Division, ...]) -> dict[str, Division]:
+    return {d.code: d for d in rows}
+
+
 def _division_map(divisions: Iterable[Division] | None) -> dict[str, Division]:
-    rows = division_table() if divisions is None else divisions
-    return {d.code: Division(*d) for d in rows}
+    rows = division_table() if divisions is None else tuple(map(_as_division, divisions))
+    return _division_index(rows)
 
 
 def normalize_industry(value: object, *, divisions: Iterable[Division] | None = None) -> IndustryCode:
@@ -322,13 +339,15 @@ def _parse_exclusion(item: str) -> _Exclusion:
     text = normalize_text(item)
     match = re.fullmatch(r"([A-Z]?)(\d*)", text)
     if not match or not text:
-        raise RuleError("industry_exclusion", f"排除行业“{item}”无法识别，应为门类字母、大类或小类代码，如 J、70、7010")
+        raise RuleError(
+            "industry_exclusion", f"排除行业“{item}”无法识别，应为门类字母、大类或小类代码，如 J、70、7010"
+        )
     letter, digits = match.groups()
     return _Exclusion(letter, _reduce_digits(digits), text)
 
 
 def _exclusion_overlap(ind: IndustryCode, ex: _Exclusion) -> str:
-    """"inside" if ind lies within the exclusion, "partial" if ind is coarser and contains it, else ""."""
+    """ "inside" if ind lies within the exclusion, "partial" if ind is coarser and contains it, else ""."""
     if ex.section and ex.section != ind.section:
         return ""
     if not ex.digits:
@@ -350,12 +369,15 @@ def _service_problem(
         name = f"（{division.name}）" if division else ""
         return RuleError(
             "industry_not_service",
-            f"行业 {ind.code}{name}不属于服务业：按 R8，主营行业须为 GB/T 4754-2017 门类 F–T 或大类 05、11、43",
+            f"行业 {ind.code}{name}不属于服务业："
+            "按 R8，主营行业须为 GB/T 4754-2017 门类 F–T 或大类 05、11、43",
         )
     for ex in map(_parse_exclusion, excluded):
         overlap = _exclusion_overlap(ind, ex)
         if overlap == "inside":
-            return RuleError("industry_excluded", f"行业 {ind.code} 属于本计划按 R8 排除的行业 {ex.label}，不予支持")
+            return RuleError(
+                "industry_excluded", f"行业 {ind.code} 属于本计划按 R8 排除的行业 {ex.label}，不予支持"
+            )
         if overlap == "partial":
             return RuleError(
                 "industry_too_coarse",
@@ -395,7 +417,11 @@ def check_service_industry(
 
 SIZE_LABELS = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
 SIZE_LEVELS = ("large", "medium", "small")
-INDICATOR_LABELS = {"employees": "从业人员（人）", "revenue": "营业收入（万元）", "assets": "资产总额（万元）"}
+INDICATOR_LABELS = {
+    "employees": "从业人员（人）",
+    "revenue": "营业收入（万元）",
+    "assets": "资产总额（万元）",
+}
 
 
 class _CodeTerm(NamedTuple):
@@ -448,7 +474,14 @@ def _threshold(row: Mapping[str, object], column: str, group: str) -> Decimal:
 
 def _parse_group(row: Mapping[str, object]) -> SizeGroup:
     name = str(row["group"])
-    indicators = tuple(str(row[c]).strip() for c in ("indicator_1", "indicator_2") if str(row.get(c) or "").strip())
+    indicators = tuple(
+        str(row[c]).strip() for c in ("indicator_1", "indicator_2") if str(row.get(c) or "").strip()
+    )
+    unknown = [i for i in indicators if i not in INDICATOR_LABELS]
+    if unknown or not indicators:
+        raise RuleError(
+            "sme_table", f"划型标准“{name}”的指标无法识别：{unknown}，应为 employees、revenue 或 assets"
+        )
     minimums = tuple(
         tuple(_threshold(row, f"{level}_min_{i}", name) for i in range(1, len(indicators) + 1))
         for level in SIZE_LEVELS
@@ -483,7 +516,9 @@ def _group_overlap(ind: IndustryCode, group: SizeGroup) -> tuple[str, int]:
     return "inside", max(width for kind, width in hits if kind == "inside")
 
 
-def sme_size_group(ind: IndustryCode, *, thresholds: Sequence[Mapping[str, object]] | None = None) -> SizeGroup:
+def sme_size_group(
+    ind: IndustryCode, *, thresholds: Sequence[Mapping[str, object]] | None = None
+) -> SizeGroup:
     """The threshold group for an industry: the most specific group containing it, else "everything else".
 
     A code too coarse to decide (``G59``: 装卸搬运 G591 is 交通运输业, the rest 仓储业; ``K70``: 7010
@@ -495,7 +530,8 @@ def sme_size_group(ind: IndustryCode, *, thresholds: Sequence[Mapping[str, objec
     if partial:
         raise RuleError(
             "sme_industry_ambiguous",
-            f"无法划型：行业代码 {ind.code} 不够细，可能属于{'、'.join(partial)}等不同划型行业，请填写到中类或小类（R7）",
+            f"无法划型：行业代码 {ind.code} 不够细，可能属于{'、'.join(partial)}等不同划型行业，"
+            "请填写到中类或小类（R7）",
         )
     inside = [(width, -i, g) for i, ((kind, width), g) in enumerate(overlaps) if kind == "inside"]
     if inside:
@@ -506,10 +542,19 @@ def sme_size_group(ind: IndustryCode, *, thresholds: Sequence[Mapping[str, objec
     return fallback
 
 
-def _size_figures(group: SizeGroup, figures: Mapping[str, object]) -> tuple[Decimal, ...]:
-    for key, value in figures.items():
-        if value is not None and Decimal(value) < 0:  # type: ignore[arg-type]
-            raise RuleError("sme_negative", f"{INDICATOR_LABELS[key]}不能为负数，实际为 {value}")
+def _size_figure(key: str, value: object) -> Decimal | None:
+    if value is None:
+        return None
+    number = _decimal_of(value)
+    if number is None:
+        raise RuleError("sme_figure", f"{INDICATOR_LABELS[key]}应为数字，实际为“{value}”")
+    if number < 0:
+        raise RuleError("sme_negative", f"{INDICATOR_LABELS[key]}不能为负数，实际为 {value}")
+    return number
+
+
+def _size_figures(group: SizeGroup, raw: Mapping[str, object]) -> tuple[Decimal, ...]:
+    figures = {key: _size_figure(key, value) for key, value in raw.items()}
     missing = [INDICATOR_LABELS[k] for k in group.indicators if figures[k] is None]
     if missing:
         needed = "和".join(INDICATOR_LABELS[k] for k in group.indicators)
@@ -517,7 +562,7 @@ def _size_figures(group: SizeGroup, figures: Mapping[str, object]) -> tuple[Deci
             "sme_missing",
             f"无法划型：缺少{'、'.join(missing)}（{group.name}按{needed}划型，R7）",
         )
-    return tuple(Decimal(figures[k]) for k in group.indicators)  # type: ignore[arg-type]
+    return tuple(figures[k] or Decimal(0) for k in group.indicators)
 
 
 def sme_size_class(
@@ -626,7 +671,9 @@ def parse_money(value: object) -> Decimal:
     else:
         number = _decimal_of(value)
     if number is None:
-        raise RuleError("money_format", f"金额“{value}”无法识别，应为以元为单位的数字，如 1,234,567.89 或 1234567.89")
+        raise RuleError(
+            "money_format", f"金额“{value}”无法识别，应为以元为单位的数字，如 1,234,567.89 或 1234567.89"
+        )
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -646,7 +693,7 @@ def _make_date(year: int, month: int, day: int, value: object) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise RuleError("date_invalid", f"日期“{value}”不存在：{year} 年 {month} 月没有 {day} 日") from None
+        raise RuleError("date_invalid", f"日期“{value}”不存在：没有 {year} 年 {month} 月 {day} 日") from None
 
 
 def _date_from_text(value: str) -> date | None:

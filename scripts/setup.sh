@@ -53,6 +53,16 @@ have=$(cat "$STAMP" 2>/dev/null || true)
 if [ "$want" != "$have" ]; then
     echo "setup: installing requirements-dev.txt into $VENV" >&2
     export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-    "$VENV/bin/python" -m pip install -q -r requirements-dev.txt
+    # this machine's pip config may name local find-links folders that do not exist:
+    # drop pip's warnings about those, keep everything else (errors included)
+    set +e
+    "$VENV/bin/python" -m pip install -q -r requirements-dev.txt 2>&1 |
+        grep -v -E "^WARNING: Location 'file:[^']*' is ignored" >&2
+    rc=${PIPESTATUS[0]}
+    set -e
+    if [ "$rc" -ne 0 ]; then
+        echo "setup: ERROR: pip install -r requirements-dev.txt failed (exit $rc)" >&2
+        exit "$rc"
+    fi
     echo "$want" >"$STAMP"
 fi

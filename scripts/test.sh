@@ -72,7 +72,7 @@ run_pytest() {
     done
     shift
     log="$LOG_DIR/$(tr ' ' '_' <<<"$name").log"
-    banner "$name: pytest $*"
+    banner "$name: pytest$(printf ' %q' "$@")${envs[*]+ (with ${envs[*]%%=*} set)}"
     set +e
     env -u DATABASE_URL -u CELERY_BROKER_URL -u REQUIRE_POSTGRES ${envs[@]+"${envs[@]}"} \
         "$PY" -m pytest "$@" 2>&1 | tee "$log"

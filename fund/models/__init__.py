@@ -13,7 +13,7 @@ __all__ = [
     "LoanMode",
     "LoanStatus",
     "ParameterSet",
-    "Programme",
     "Partnership",
+    "Programme",
     "ReferenceRate",
 ]

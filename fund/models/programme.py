@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fund.rules import parameter_errors
 from registry.models import MONEY
 
 PCT = {"max_digits": 6, "decimal_places": 2}
@@ -146,9 +147,11 @@ class ParameterSet(models.Model):
     def __str__(self) -> str:
         return f"{self.programme} 自 {self.effective_from} 起"
 
-    def clean(self) -> None:
-        from fund.rules import parameter_errors
+    def save(self, *args, **kwargs) -> None:
+        self.full_clean()
+        super().save(*args, **kwargs)
 
+    def clean(self) -> None:
         errors = parameter_errors(
             {f.name: getattr(self, f.name) for f in self._meta.concrete_fields},
             programme_start=self.programme.start_date if self.programme_id else None,
@@ -157,6 +160,3 @@ class ParameterSet(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs) -> None:
-        self.full_clean()
-        super().save(*args, **kwargs)
