@@ -8,7 +8,7 @@ from registry.audit import record_event
 from registry.errors import BusinessError
 from registry.models import User
 
-from .models import CooperationChange, CooperationState, GuarantorPartnership, Partnership
+from fund.models import CooperationChange, CooperationState, GuarantorPartnership, Partnership
 
 
 @transaction.atomic

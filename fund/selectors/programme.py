@@ -6,7 +6,7 @@ from datetime import date
 
 from registry.errors import BusinessError
 
-from .models import ParameterSet, Partnership, Programme
+from fund.models import ParameterSet, Partnership, Programme
 
 
 def parameters_in_force(*, programme: Programme, on: date) -> ParameterSet:
