@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from registry.errors import BusinessError
-
 from fund.models import ParameterSet, Partnership, Programme
+from registry.errors import BusinessError
 
 
 def parameters_in_force(*, programme: Programme, on: date) -> ParameterSet:

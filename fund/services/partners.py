@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from fund.models import CooperationChange, CooperationState, GuarantorPartnership, Partnership
 from registry.audit import record_event
 from registry.errors import BusinessError
 from registry.models import User
-
-from fund.models import CooperationChange, CooperationState, GuarantorPartnership, Partnership
 
 
 @transaction.atomic
