@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,8 @@ from .models import (
     SmeThreshold,
     User,
 )
+from .rules import RuleError, normalize_industry, validate_uscc
+from .services import enterprise_save
 
 
 @admin.register(Region)
@@ -60,6 +63,27 @@ class GuarantorAdmin(SimpleHistoryAdmin):
     search_fields = ["code", "name", "short_name"]
 
 
+class EnterpriseForm(forms.ModelForm):
+    """Validates the credit code (R6) and industry code (R8) with the pure rules, errors in Chinese."""
+
+    class Meta:
+        model = Enterprise
+        fields = ["credit_code", "name", "region", "industry_code", "employees", "revenue_10k", "assets_10k",
+                  "is_private"]
+
+    def clean_credit_code(self):
+        try:
+            return validate_uscc(self.cleaned_data["credit_code"])
+        except RuleError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_industry_code(self):
+        try:
+            return normalize_industry(self.cleaned_data["industry_code"]).code
+        except RuleError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
 @admin.register(Enterprise)
 class EnterpriseAdmin(SimpleHistoryAdmin):
     list_display = ["credit_code", "name", "region", "industry_code", "size_class", "is_private"]
@@ -67,6 +91,12 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
     search_fields = ["credit_code", "name"]
     list_select_related = ["region"]
     readonly_fields = ["size_class", "created_at"]
+    exclude = ["industry"]
+
+    form = EnterpriseForm
+
+    def save_model(self, request, obj, form, change):
+        enterprise_save(enterprise=obj, actor=request.user)
 
 
 @admin.register(User)

@@ -96,7 +96,7 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     industry_code = "F5123"
     industry = factory.LazyFunction(lambda: IndustryDivision.objects.get(code="51"))
     employees = 12
-    revenue_10k = Decimal("800.00")
+    revenue_10k = Decimal("1200.00")
     assets_10k = Decimal("500.00")
     size_class = SizeClass.SMALL
     is_private = True
