@@ -39,9 +39,10 @@ bench: setup
 lint: setup
 	.venv/bin/ruff check .
 
-## stack: production-like stack (PostgreSQL, Redis, gunicorn, Celery) with a smoke check
-stack:
-	@echo "not yet implemented: see issue 8"; exit 1
+## stack: production-like stack (PostgreSQL, Redis, gunicorn, Celery worker and beat) with a smoke check;
+##        stays up until Ctrl-C. Other verbs: scripts/stack.sh up|smoke|faults|drill|load|status|down
+stack: setup
+	@bash scripts/stack.sh run
 
 ## clean: caches, collected static files and screenshots (keeps .venv, db.sqlite3 and var/media)
 clean:

@@ -6,3 +6,8 @@ class BanksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "banks"
     verbose_name = _("银行报送")
+
+    def ready(self) -> None:
+        from .intake.safety import assert_defusedxml
+
+        assert_defusedxml()  # refuse to start without defusedxml (bank-workbooks.md §3)

@@ -11,7 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+
+from config.logging import build_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,7 +42,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "registry",
+    "registry.security.apps.SecurityConfig",
     "fund",
     "subsidies",
     "banks",
@@ -47,16 +54,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "registry.security.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "registry.security.middleware.ActiveUserMiddleware",
+    "registry.security.middleware.PasswordExpiryMiddleware",
+    "registry.security.middleware.ApprovalSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,6 +112,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保 level 3 (docs/security.md): three of four character classes, no reuse of the last five
+    {"NAME": "registry.security.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "registry.security.passwords.PasswordHistoryValidator", "OPTIONS": {"history": 5}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -108,7 +125,7 @@ USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -147,11 +164,27 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# Redis hands an unacknowledged task to another worker after the visibility timeout, so every
+# task is stopped before that (hard limit); see docs/operations.md "Celery".
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=min(3600, CELERY_VISIBILITY_TIMEOUT * 9 // 10))
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=CELERY_TASK_TIME_LIMIT * 9 // 10)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT:
+    raise ValueError("need 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT")
+# worker logs go through LOGGING (JSON lines with request ids), not Celery's own format
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# tasks outside <app>/tasks.py that the worker must know
+CELERY_IMPORTS = ["banks.tasks_maintenance"]
 CELERY_BEAT_SCHEDULE = {
+    # re-queues intake batches whose processing was lost (banks/tasks_maintenance.py)
+    "intake-stuck-batch-sweeper": {
+        "task": "banks.tasks.requeue_stuck_batches",
+        "schedule": timedelta(minutes=5),
+    },
     "nightly-suspension-evaluation": {
         "task": "fund.tasks.evaluate_suspensions",
         "schedule": timedelta(hours=24),
@@ -159,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-reconciliation": {
         "task": "fund.tasks.reconcile_ledger",
         "schedule": timedelta(hours=24),
+    },
+    # R41: monthly statistics snapshot as of the previous month's end, after reports are due (10th).
+    "monthly-statistics-snapshot": {
+        "task": "reporting.tasks.build_monthly_snapshots",
+        "schedule": crontab(day_of_month="11", hour="2", minute="30"),
     },
 }
 
@@ -186,13 +224,72 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# JSON lines with request ids (config/logging.py); "plain" for a terminal
+LOGGING = build_logging(
+    level=env.str("DJANGO_LOG_LEVEL", default="INFO"),
+    fmt=env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json"),
+)
 
 # Demo password (see interfaces.md); empty means a random one is generated.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+
+# --- Security (docs/security.md) -------------------------------------------
+# Login-failure lockout (django-axes): 5 failures lock the username and, separately, the
+# client address for 15 minutes (counted again from the last failure while locked).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "registry.security.lockout.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind N trusted reverse proxies (nginx: DJANGO_PROXY_COUNT=1) the client address is the
+# N-th entry from the right of X-Forwarded-For; otherwise REMOTE_ADDR.
+DJANGO_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "registry.security.lockout.client_ip"
+
+# Passwords: bureau staff change theirs every 90 days (PasswordExpiryMiddleware).
+PASSWORD_EXPIRY_DAYS = env.int("DJANGO_PASSWORD_EXPIRY_DAYS", default=90)
+
+# Second factor (TOTP) before approvals and payments (registry.security.otp).
+OTP_REQUIRED_FOR_APPROVALS = env.bool("DJANGO_OTP_REQUIRED_FOR_APPROVALS", default=True)
+OTP_TOTP_ISSUER = "风险补偿资金池"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# HTTPS: HSTS covers subdomains and may be preloaded once DJANGO_HSTS_SECONDS is set.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (registry.security.middleware): no inline script anywhere.
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CSP_REPORT_ONLY = env.bool("DJANGO_CSP_REPORT_ONLY", default=False)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# Personal information (registry.security.pii): keys outside the database. Without the
+# variables, key files are generated under PII_KEY_DIR on first use (back them up!).
+PII_ENCRYPTION_KEY = env.str("PII_ENCRYPTION_KEY", default="")
+PII_HASH_KEY = env.str("PII_HASH_KEY", default="")
+PII_KEY_DIR = Path(env.str("PII_KEY_DIR", default=str(BASE_DIR / "var" / "keys")))
+
+# Logs: ID numbers and mobile numbers are redacted from every record (every handler's
+# filter, plus a record factory for handlers configured elsewhere).
+LOGGING.setdefault("filters", {})["redact_pii"] = {"()": "registry.security.log_redaction.RedactPIIFilter"}
+for _handler in LOGGING.get("handlers", {}).values():
+    _handler["filters"] = ["redact_pii", *_handler.get("filters", [])]
+LOGGING_CONFIG = "registry.security.log_redaction.configure_logging"

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import admin_ledger
+from .admin_claims import ClaimAdmin as ClaimAdmin  # registers the claim admins
 from .models import CooperationChange, GuarantorPartnership, Loan, ParameterSet, Partnership, Programme
 
 
@@ -13,9 +15,16 @@ class ParameterSetInline(admin.StackedInline):
 
 @admin.register(Programme)
 class ProgrammeAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "start_date", "end_date"]
+    list_display = ["code", "name", "start_date", "end_date", "pool_dashboard"]
     search_fields = ["code", "name"]
     inlines = [ParameterSetInline]
+
+    def get_urls(self):
+        return admin_ledger.programme_urls(self) + super().get_urls()
+
+    @admin.display(description="资金池")
+    def pool_dashboard(self, obj):
+        return admin_ledger.dashboard_link(obj)
 
 
 @admin.register(ParameterSet)

@@ -17,6 +17,7 @@ from .models import (
     User,
 )
 from .rules import RuleError, normalize_industry, validate_uscc
+from .security.admin import LegalRepAdminMixin, LegalRepFormMixin
 from .services import enterprise_save
 
 
@@ -63,13 +64,13 @@ class GuarantorAdmin(SimpleHistoryAdmin):
     search_fields = ["code", "name", "short_name"]
 
 
-class EnterpriseForm(forms.ModelForm):
+class EnterpriseForm(LegalRepFormMixin, forms.ModelForm):
     """Validates the credit code (R6) and industry code (R8) with the pure rules, errors in Chinese."""
 
     class Meta:
         model = Enterprise
         fields = ["credit_code", "name", "region", "industry_code", "employees", "revenue_10k", "assets_10k",
-                  "is_private"]
+                  "is_private", "legal_rep_name"]
 
     def clean_credit_code(self):
         try:
@@ -85,7 +86,7 @@ class EnterpriseForm(forms.ModelForm):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(SimpleHistoryAdmin):
+class EnterpriseAdmin(LegalRepAdminMixin, SimpleHistoryAdmin):
     list_display = ["credit_code", "name", "region", "industry_code", "size_class", "is_private"]
     list_filter = ["region", "size_class", "is_private", "industry__section"]
     search_fields = ["credit_code", "name"]

@@ -6,8 +6,11 @@ This app is the bottom layer: it imports no other project app.
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from registry.security import pii
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 4}
@@ -167,12 +170,22 @@ class Enterprise(models.Model):
     )
     is_private = models.BooleanField(_("民营企业"), default=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    # Personal information of the legal representative (PIPL): the ID number and phone are kept
+    # only encrypted (key outside the database, registry.security.pii); the ID number also as a
+    # keyed HMAC for lookup. Shown masked; the plain text only through an audited reveal.
+    legal_rep_name = models.CharField(_("法定代表人姓名"), max_length=50, blank=True)
+    legal_rep_id_encrypted = models.TextField(_("法定代表人身份证号(密文)"), blank=True, editable=False)
+    legal_rep_id_hash = models.CharField(
+        _("法定代表人身份证号(检索摘要)"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    legal_rep_phone_encrypted = models.TextField(_("法定代表人手机号(密文)"), blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("企业")
         verbose_name_plural = _("企业")
         ordering = ["credit_code"]
+        permissions = [("view_pii", _("可查看法定代表人个人信息明文"))]
         constraints = [
             models.CheckConstraint(condition=Q(revenue_10k__gte=0) | Q(revenue_10k__isnull=True),
                                    name="enterprise_revenue_non_negative"),
@@ -182,6 +195,25 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.credit_code}）"
+
+    def set_legal_rep_id(self, value: str) -> None:
+        """Store an ID number encrypted plus its lookup hash; empty clears both."""
+        number = pii.normalize_id_number(value) if value else ""
+        self.legal_rep_id_encrypted = pii.encrypt(number) if number else ""
+        self.legal_rep_id_hash = pii.id_lookup_hash(number) if number else ""
+
+    def set_legal_rep_phone(self, value: str) -> None:
+        """Store a phone number encrypted; empty clears it."""
+        phone = pii.normalize_phone(value) if value else ""
+        self.legal_rep_phone_encrypted = pii.encrypt(phone) if phone else ""
+
+    @property
+    def legal_rep_id_masked(self) -> str:
+        return pii.mask_id(pii.decrypt_or_placeholder(self.legal_rep_id_encrypted))
+
+    @property
+    def legal_rep_phone_masked(self) -> str:
+        return pii.mask_phone(pii.decrypt_or_placeholder(self.legal_rep_phone_encrypted))
 
 
 class User(AbstractUser):
@@ -226,7 +258,8 @@ class DomainEvent(models.Model):
     transaction as the change it records.  Append-only.
     """
 
-    occurred_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # Set by record_event before the insert (it is part of the row's hash).
+    occurred_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("操作人"),
         related_name="+",
@@ -235,6 +268,9 @@ class DomainEvent(models.Model):
     object_type = models.CharField(_("对象类型"), max_length=60)
     object_id = models.CharField(_("对象编号"), max_length=64)
     params = models.JSONField(_("参数"), default=dict)
+    # Hash chain (registry.audit): hash = SHA-256 over the canonical JSON of this row and prev_hash.
+    prev_hash = models.CharField(_("前一事件摘要"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("事件摘要"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("审计事件")
@@ -252,3 +288,45 @@ class DomainEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("审计事件只能追加，不能删除")
+
+
+class AuditChainAnchor(models.Model):
+    """Where the audit hash chain starts after old events were pruned: the first remaining
+    event must carry ``prev_hash`` (the hash of the last pruned event).  Append-only."""
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
+    first_event_id = models.BigIntegerField(_("首个保留事件编号"), null=True, blank=True)
+    prev_hash = models.CharField(_("链锚摘要"), max_length=64)
+    pruned_count = models.PositiveIntegerField(_("清理事件数"))
+    pruned_before = models.DateTimeField(_("清理截止时间"))
+
+    class Meta:
+        verbose_name = _("审计链锚点")
+        verbose_name_plural = _("审计链锚点")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} #{self.first_event_id} {self.prev_hash[:12]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("审计链锚点只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords (等保: no reuse of the last 5; staff expiry)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("用户")
+    )
+    password = models.CharField(_("密码摘要"), max_length=128)
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

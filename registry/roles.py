@@ -26,12 +26,14 @@ ADMIN_ONLY_MODELS = {"programme", "parameterset", "user", "region", "industrysec
                      "smethreshold"}
 # Custom permissions that mean "may approve/pay": the 复核 role's, never the 经办's.
 APPROVAL_CODENAMES = ("approve_", "pay_")
+# "view_" permissions that are NOT everyone's: the 管理员 grants them to individual users.
+PRIVILEGED_VIEW_CODENAMES = {"view_pii"}
 
 
 def _role_permissions(role: str, perms: list[Any]) -> list[Any]:
     if role == ADMINISTRATOR:
         return perms
-    views = [p for p in perms if p.codename.startswith("view_")]
+    views = [p for p in perms if p.codename.startswith("view_") and p.codename not in PRIVILEGED_VIEW_CODENAMES]
     if role == AUDITOR:
         return views
     approvals = [p for p in perms if p.codename.startswith(APPROVAL_CODENAMES)]

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the test suite needs are present:
-#   postgresql (initdb, pg_ctl), redis-server, chromium, fonts-noto-cjk, poppler-utils (pdftoppm).
+#   postgresql (initdb, pg_ctl), redis-server, chromium, fonts-noto-cjk, poppler-utils (pdftoppm),
+#   wrk (the stack's load test, scripts/load.sh).
 # As root the missing ones are installed with apt-get (one `apt-get update` first).
 # As another user it says plainly what is missing.
 # Exit status: non-zero only when something is still missing and CI=true.
 # SKIP_APT=1 never calls apt-get.
 set -euo pipefail
 
-APT_PACKAGES=(postgresql redis-server chromium fonts-noto-cjk poppler-utils)
+APT_PACKAGES=(postgresql redis-server chromium fonts-noto-cjk poppler-utils wrk)
 
 is_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
 
@@ -41,6 +42,7 @@ check() {
     [ -x /usr/bin/chromium ] || missing+=("/usr/bin/chromium (package chromium)")
     have_cjk_fonts || missing+=("Noto CJK fonts (package fonts-noto-cjk)")
     command -v pdftoppm >/dev/null 2>&1 || missing+=("pdftoppm (package poppler-utils)")
+    command -v wrk >/dev/null 2>&1 || missing+=("wrk (package wrk)")
 }
 
 check

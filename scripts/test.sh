@@ -6,9 +6,11 @@
 #   pytest sqlite    pytest -m "not e2e"                      (embedded SQLite, eager Celery)
 #   pytest postgres  pytest -m "not e2e" with DATABASE_URL    (throwaway cluster; `postgres` tests run)
 #   pytest e2e       pytest -m e2e tests/e2e                  (Playwright + /usr/bin/chromium, SQLite)
+#   stack            scripts/stack/stage.sh: the production-like stack (PostgreSQL, Redis, gunicorn, Celery
+#                    worker and beat) up, its smoke check, the fault tests, the restore drill, down (≤ 10 min)
 # Every stage runs even when an earlier one failed; a summary follows; exit status 1 if any failed.
-# Under CI=true a missing PostgreSQL or Chromium is a failure; otherwise the stage is reported as
-# not run, with the reason. pytest's "no tests collected" (exit 5) is accepted for e2e only.
+# Under CI=true a missing PostgreSQL, Redis or Chromium is a failure; otherwise the stage is reported as
+# not run, with the reason (SKIP_STACK=1 skips the stack stage outside CI). pytest's "no tests collected" (exit 5) is accepted for e2e only.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -158,6 +160,31 @@ else
         fi
     else
         run_pytest "pytest e2e" 1 -- -m e2e tests/e2e
+    fi
+
+    # --- production-like stack ----------------------------------------------------------
+    if ! bash scripts/stack.sh check >/dev/null 2>&1; then
+        if is_ci; then
+            record "stack" FAIL "PostgreSQL or Redis not installed; CI=true"
+        else
+            echo "test.sh: PostgreSQL or Redis not installed: the stack stage was NOT run" >&2
+            record "stack" "NOT RUN" "PostgreSQL or Redis not installed"
+        fi
+    elif [ "${SKIP_STACK:-}" = 1 ] && ! is_ci; then
+        record "stack" "NOT RUN" "SKIP_STACK=1"
+    else
+        banner "stack: up, smoke, faults, restore drill, down (scripts/stack/stage.sh)"
+        set +e
+        env -u DATABASE_URL -u CELERY_BROKER_URL -u STACK_DIR bash scripts/stack/stage.sh 2>&1 | tee "$LOG_DIR/stack.log"
+        rc=${PIPESTATUS[0]}
+        set -e
+        add_counts "$(grep -E '^stack totals: ' "$LOG_DIR/stack.log" | tail -n 1)"
+        detail=$(grep -E '^stack detail: ' "$LOG_DIR/stack.log" | tail -n 1 | sed 's/^stack detail: //')
+        if [ "$rc" -eq 0 ]; then
+            record "stack" PASS "$detail"
+        else
+            record "stack" FAIL "exit $rc; $detail"
+        fi
     fi
 fi
 

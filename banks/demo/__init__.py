@@ -10,13 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from . import foundation
+from . import claims, foundation, intake, ledger, snapshot
+from . import subsidies as subsidy_demo
 
 Step = Callable[[TextIO], None]
 
 STEPS: list[tuple[str, Step]] = [
     ("programme", foundation.load_programme),
     ("partners", foundation.load_partners),
+    ("contributions", ledger.load_contributions),
+    ("pilot loans", intake.load_pilot),
+    ("statistics snapshot", snapshot.build_pilot_snapshot),
+    ("subsidies and enterprise logins", subsidy_demo.load_subsidies),
+    ("claims and recoveries", claims.load_claims),
 ]
 
 

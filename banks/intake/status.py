@@ -1,0 +1,374 @@
+"""Monthly status reports (月度贷款状态报告, bank-workbooks.md §2) and their cross-checks (R43).
+
+Row checks: a month not in the future, 结清 with 结清日期 and a zero balance, 逾期 with overdue
+days (and 正常 without), a settlement date not after the month's end.
+Cross checks against the register: unknown or already-closed loan, a month before disbursement,
+a balance above the last reported one (loans here are disbursed once), a settlement before the
+disbursement, a month already reported (same figures → no-op; different → error unless the upload
+is an explicit correction, which keeps the previous row).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max
+
+from fund.models import Loan, LoanMode, LoanStatus
+
+from ..models import StatusReport
+from . import fields as F
+from .bulk import bulk_insert, bulk_update_rows
+from .context import IntakeContext, chunks, in_values, month_end
+from .issues import IssueLog
+from .rows import INVALID
+
+FIELDS = F.STATUS_FIELDS
+IDX = {f.name: i for i, f in enumerate(FIELDS)}
+CLOSED = (LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
+FIGURES = ("outstanding_principal", "principal_repaid", "interest_paid", "overdue_days", "classification",
+           "status", "settled_on", "interest_paid_total", "guarantee_fee_paid_total")
+FIGURE_LABELS = {f.name: f.header for f in FIELDS}
+LOAN_COLUMNS = ("id", "contract_no", "programme_id", "disbursed_on", "principal", "status",
+                "outstanding_principal", "last_report_month", "ever_overdue", "nonperforming_since", "mode",
+                "interest_paid_total")
+LOAN_STATE = ("outstanding_principal", "overdue_days", "classification", "status", "settled_on",
+              "interest_paid_total", "guarantee_fee_paid_total", "last_report_month", "ever_overdue",
+              "nonperforming_since")
+
+
+@dataclass(slots=True)
+class StatusRow:
+    rowno: int
+    contract_no: str
+    month: date
+    outstanding_principal: Decimal
+    principal_repaid: Decimal
+    interest_paid: Decimal
+    overdue_days: int
+    classification: str
+    status: str
+    settled_on: date | None
+    interest_paid_total: Decimal
+    guarantee_fee_paid_total: Decimal
+    loan_id: int = 0
+    supersedes_id: int | None = None
+    skip: bool = False
+
+    def figures(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, n) for n in FIGURES)
+
+
+@dataclass
+class StatusPlan:
+    rows: list[StatusRow] = field(default_factory=list)
+    loans: dict[int, dict[str, Any]] = field(default_factory=dict)
+    skipped: int = 0
+    corrections: int = 0
+    snapshot: Any = None
+
+
+class StatusValidator:
+    def __init__(self, ctx: IntakeContext, log: IssueLog, *, labels: list[str], is_correction: bool) -> None:
+        self.ctx = ctx
+        self.log = log
+        self.labels = labels
+        self.is_correction = is_correction
+        self.plan = StatusPlan()
+        self.this_month = ctx.today.replace(day=1)
+
+    def _err(self, rowno: int, name: str, message: str, value: Any = None, rule: str = "R43", level: str = "error"):
+        self.log.add(level, message, row=rowno, column=self.labels[IDX[name]], value=value, rule=rule)
+
+    # row checks ------------------------------------------------------------------------
+    def check_row(self, rowno: int, v: list[Any], clean: bool = True) -> None:
+        errors = self.log.counts["error"]
+        month, status = v[IDX["report_month"]], v[IDX["status"]]
+        balance, settled_on, overdue = v[IDX["outstanding_principal"]], v[IDX["settled_on"]], v[IDX["overdue_days"]]
+        if month and month > self.this_month:
+            self._err(rowno, "report_month", f"报告月份 {month:%Y-%m} 尚未到来", month, "")
+        if status == LoanStatus.SETTLED:
+            if settled_on is None:
+                self._err(rowno, "settled_on", "贷款状态为结清时必须填写结清日期", None)
+            if balance is not None and balance is not INVALID and balance != 0:
+                self._err(rowno, "outstanding_principal", f"贷款状态为结清时贷款余额应为 0，实际为 {balance:,.2f}",
+                          balance)
+            if settled_on and month and settled_on > month_end(month):
+                self._err(rowno, "settled_on", f"结清日期 {settled_on} 晚于报告月份 {month:%Y-%m} 的月末", settled_on)
+        elif status is not None and status is not INVALID and settled_on:
+            self._err(rowno, "settled_on", "只有结清的贷款才填写结清日期", settled_on)
+        if status == LoanStatus.CURRENT and overdue is not None and overdue is not INVALID and overdue > 0:
+            self._err(rowno, "overdue_days", f"贷款状态为正常，但逾期天数为 {overdue}；逾期的贷款状态应填“逾期”",
+                      overdue)
+        if status == LoanStatus.OVERDUE and overdue == 0:
+            self._err(rowno, "overdue_days", "贷款状态为逾期时逾期天数应大于 0", overdue)
+        if self.log.counts["error"] != errors or not clean:
+            return
+        self.plan.rows.append(StatusRow(
+            rowno=rowno, contract_no=v[IDX["contract_no"]], month=month, outstanding_principal=balance,
+            principal_repaid=v[IDX["principal_repaid"]] or Decimal(0), interest_paid=v[IDX["interest_paid"]] or Decimal(0),
+            overdue_days=overdue, classification=v[IDX["classification"]], status=status, settled_on=settled_on,
+            interest_paid_total=v[IDX["interest_paid_total"]],
+            guarantee_fee_paid_total=v[IDX["guarantee_fee_paid_total"]] or Decimal(0),
+        ))
+
+    # cross checks ----------------------------------------------------------------------
+    def cross_check(self, log: IssueLog) -> StatusPlan:
+        self.log = log
+        plan = self.plan
+        plan.skipped = plan.corrections = 0
+        plan.snapshot = status_snapshot(self.ctx)
+        plan.loans = loans_by_contract(self.ctx, {r.contract_no for r in plan.rows})
+        by_contract = {loan["contract_no"]: loan for loan in plan.loans.values()}
+        rows = []
+        for row in plan.rows:
+            row.skip, row.supersedes_id = False, None
+            loan = by_contract.get(row.contract_no)
+            if loan is None:
+                self._err(row.rowno, "contract_no", f"借款合同编号 {row.contract_no} 未在本项目备案，不能报送状态",
+                          row.contract_no)
+                continue
+            row.loan_id = loan["id"]
+            rows.append(row)
+        rows.sort(key=lambda r: (r.loan_id, r.month, r.rowno))
+        existing = current_reports(rows)
+        earlier = earlier_balances(rows, plan.loans)
+        previous: StatusRow | None = None
+        for row in rows:
+            before = previous if previous is not None and previous.loan_id == row.loan_id else None
+            self._check_against_loan(row, plan.loans[row.loan_id], before, existing, earlier)
+            if not row.skip:
+                previous = row
+        return plan
+
+    def _check_against_loan(self, row: StatusRow, loan: dict[str, Any], before: StatusRow | None,
+                            existing: dict[tuple[int, date], tuple[int, tuple]], earlier: dict) -> None:
+        if row.month < loan["disbursed_on"].replace(day=1):
+            self._err(row.rowno, "report_month", f"报告月份 {row.month:%Y-%m} 早于放款月份 "
+                      f"{loan['disbursed_on']:%Y-%m}", row.month)
+            return
+        if row.settled_on and row.settled_on < loan["disbursed_on"]:
+            self._err(row.rowno, "settled_on", f"结清日期 {row.settled_on} 早于放款日期 {loan['disbursed_on']}",
+                      row.settled_on)
+            return
+        if self._closed(row, loan, before) or self._repeated(row, before, existing):
+            return
+        self._balance(row, loan, before, earlier)
+        if loan["mode"] == LoanMode.BANK and row.guarantee_fee_paid_total > 0:
+            self._err(row.rowno, "guarantee_fee_paid_total", "政银模式贷款没有担保费，累计实付担保费应为 0",
+                      row.guarantee_fee_paid_total, "R36", level="warning")
+
+    def _closed(self, row: StatusRow, loan: dict[str, Any], before: StatusRow | None) -> bool:
+        last = loan["last_report_month"]
+        if before is not None and before.status in CLOSED and not before.skip:
+            closed_in, label = before.month, LoanStatus(before.status).label
+        elif loan["status"] in CLOSED and last is not None and row.month > last:
+            closed_in, label = last, LoanStatus(loan["status"]).label
+        else:
+            return False
+        self._err(row.rowno, "contract_no", f"借款合同编号 {row.contract_no} 已于 {closed_in:%Y-%m} 报告{label}，"
+                  "不能再报送之后月份的状态", row.contract_no)
+        return True
+
+    def _repeated(self, row: StatusRow, before: StatusRow | None,
+                  existing: dict[tuple[int, date], tuple[int, tuple]]) -> bool:
+        """Same loan and month again: in this file, or already stored."""
+        if before is not None and before.month == row.month:
+            if before.figures() == row.figures():
+                row.skip = True
+                self.plan.skipped += 1
+                self._err(row.rowno, "report_month", f"与本文件第 {before.rowno} 行重复，未重复计入", row.month,
+                          level="info")
+            else:
+                self._err(row.rowno, "report_month", f"借款合同编号 {row.contract_no} 的 {row.month:%Y-%m} 状态在本文件"
+                          f"第 {before.rowno} 行已出现且数据不同", row.month)
+            return True
+        stored = existing.get((row.loan_id, row.month))
+        if stored is None:
+            return False
+        report_id, figures = stored
+        if figures == row.figures():
+            row.skip = True
+            self.plan.skipped += 1
+            self._err(row.rowno, "report_month", f"{row.month:%Y-%m} 的状态已报送，数据相同，未重复计入", row.month,
+                      level="info")
+            return True
+        changed = "、".join(FIGURE_LABELS[n] for n, a, b in zip(FIGURES, figures, row.figures(), strict=True) if a != b)
+        if not self.is_correction:
+            self._err(row.rowno, "report_month", f"{row.month:%Y-%m} 的状态已报送且数据不同（{changed}）；"
+                      "如需更正，请勾选“更正报送”后重新上传", row.month)
+            return True
+        row.supersedes_id = report_id
+        self.plan.corrections += 1
+        self._err(row.rowno, "report_month", f"更正 {row.month:%Y-%m} 的状态（{changed}），原报送数据已保留",
+                  row.month, level="info")
+        return False
+
+    def _balance(self, row: StatusRow, loan: dict[str, Any], before: StatusRow | None, earlier: dict) -> None:
+        if before is not None:
+            previous, source = before.outstanding_principal, f"本文件 {before.month:%Y-%m}"
+        else:
+            previous, when = earlier.get((row.loan_id, row.month), (loan["principal"], None))
+            source = f"{when:%Y-%m} 报告" if when else "贷款金额"
+        if row.outstanding_principal > previous:
+            self._err(row.rowno, "outstanding_principal", f"贷款余额 {row.outstanding_principal:,.2f} 元高于{source}的"
+                      f" {previous:,.2f} 元；本项目贷款一次放款，余额不应增加", row.outstanding_principal)
+        last = loan["last_report_month"]
+        if before is None and last is not None and row.month > last and \
+                row.interest_paid_total < loan["interest_paid_total"]:
+            self._err(row.rowno, "interest_paid_total", f"累计实付利息 {row.interest_paid_total:,.2f} 元少于上次报告的 "
+                      f"{loan['interest_paid_total']:,.2f} 元，请核对", row.interest_paid_total, "R35", level="warning")
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def loans_by_contract(ctx: IntakeContext, contract_nos: set[str]) -> dict[int, dict[str, Any]]:
+    loans: dict[int, dict[str, Any]] = {}
+    for chunk in chunks(sorted(contract_nos)):
+        qs = Loan.objects.filter(bank=ctx.bank, programme=ctx.programme, contract_no__in=in_values(chunk, "text"))
+        for values in qs.values_list(*LOAN_COLUMNS):
+            loans[values[0]] = dict(zip(LOAN_COLUMNS, values, strict=True))
+    return loans
+
+
+def current_reports(rows: list[StatusRow]) -> dict[tuple[int, date], tuple[int, tuple]]:
+    """Stored current reports for the (loan, month) pairs of the batch: → (report id, figures)."""
+    months = {r.month for r in rows}
+    found: dict[tuple[int, date], tuple[int, tuple]] = {}
+    for chunk in chunks(sorted({r.loan_id for r in rows})):
+        qs = StatusReport.objects.filter(loan_id__in=in_values(chunk, "bigint"), month__in=months, is_current=True)
+        for values in qs.values_list("id", "loan_id", "month", *FIGURES):
+            found[(values[1], values[2])] = (values[0], tuple(values[3:]))
+    return found
+
+
+def earlier_balances(rows: list[StatusRow], loans: dict[int, dict[str, Any]]) -> dict[tuple[int, date], tuple]:
+    """(loan, month) → (balance, month) of the latest stored report before that month.
+
+    From the loan's latest state when the month is after it; one query for the rows that go
+    back in time (late months and corrections)."""
+    result: dict[tuple[int, date], tuple] = {}
+    back: list[StatusRow] = []
+    for row in rows:
+        loan = loans[row.loan_id]
+        last = loan["last_report_month"]
+        if last is None:
+            result[(row.loan_id, row.month)] = (loan["principal"], None)
+        elif row.month > last:
+            result[(row.loan_id, row.month)] = (loan["outstanding_principal"], last)
+        else:
+            back.append(row)
+    if back:
+        history: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+        latest = max(r.month for r in back)
+        for chunk in chunks(sorted({r.loan_id for r in back})):
+            qs = StatusReport.objects.filter(loan_id__in=in_values(chunk, "bigint"), month__lt=latest, is_current=True)
+            for loan_id, month, balance in qs.values_list("loan_id", "month", "outstanding_principal"):
+                history[loan_id].append((month, balance))
+        for row in back:
+            prior = [h for h in history[row.loan_id] if h[0] < row.month]
+            result[(row.loan_id, row.month)] = (
+                (max(prior)[1], max(prior)[0]) if prior else (loans[row.loan_id]["principal"], None)
+            )
+    return result
+
+
+def status_snapshot(ctx: IntakeContext) -> tuple[Any, Any]:
+    return (
+        StatusReport.objects.filter(loan__bank=ctx.bank).aggregate(m=Max("id"))["m"],
+        Loan.objects.filter(bank=ctx.bank).aggregate(m=Max("id"))["m"],
+    )
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def nonperforming_start(month: date, overdue_days: int, threshold: int) -> date | None:
+    """R23/R24: the first day the loan was overdue more than ``threshold`` days, from a month-end
+    figure: month end − (overdue days − threshold − 1)."""
+    if overdue_days <= threshold:
+        return None
+    return month_end(month) - timedelta(days=overdue_days - threshold - 1)
+
+
+def _new_state(loan: dict[str, Any], rows: list[StatusRow], ctx: IntakeContext) -> dict[str, Any] | None:
+    latest = max(rows, key=lambda r: r.month)
+    last = loan["last_report_month"]
+    state: dict[str, Any] = {}
+    if last is None or latest.month >= last:
+        state = {n: getattr(latest, n) for n in LOAN_STATE[:7]}
+        state["last_report_month"] = latest.month
+    ever = loan["ever_overdue"] or any(r.overdue_days > 0 or r.status == LoanStatus.OVERDUE for r in rows)
+    starts = [loan["nonperforming_since"]] if loan["nonperforming_since"] else []
+    for r in rows:
+        params = ctx.params_on(month_end(r.month))
+        threshold = params.claim_overdue_days if params else 90
+        start = nonperforming_start(r.month, r.overdue_days, threshold)
+        if start:
+            starts.append(start)
+    state["ever_overdue"] = ever
+    state["nonperforming_since"] = min(starts) if starts else None
+    return state
+
+
+def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any) -> dict[str, Any]:
+    """Store the reports (corrections keep the previous row) and update each loan's latest state."""
+    rows = [r for r in plan.rows if not r.skip and r.loan_id]
+    corrected = [(r.supersedes_id, False) for r in rows if r.supersedes_id]
+    bulk_update_rows(StatusReport, ["is_current"], corrected)
+    bulk_insert(StatusReport, ["loan_id", "month", *FIGURES, "batch_id", "is_correction", "is_current",
+                               "supersedes_id"], (
+        (r.loan_id, r.month, *r.figures(), batch_id, r.supersedes_id is not None, True, r.supersedes_id)
+        for r in rows
+    ))
+    by_loan: dict[int, list[StatusRow]] = defaultdict(list)
+    for r in rows:
+        by_loan[r.loan_id].append(r)
+    states = {loan_id: _new_state(plan.loans[loan_id], loan_rows, ctx) for loan_id, loan_rows in by_loan.items()}
+    if corrected:
+        _recompute_history(states, {r.loan_id for r in rows if r.supersedes_id}, ctx)
+
+    corrected_loans = {r.loan_id for r in rows if r.supersedes_id}
+    settled = [loan_id for loan_id, s in states.items() if s.get("status") == LoanStatus.SETTLED and (
+        plan.loans[loan_id]["status"] != LoanStatus.SETTLED or loan_id in corrected_loans)]
+    _write_states(states)
+    return {
+        "reports_created": len(rows), "corrections": len(corrected), "skipped": plan.skipped,
+        "loans_updated": len(states), "settled": len(settled), "settled_loan_ids": settled,
+    }
+
+
+def _recompute_history(states: dict[int, dict[str, Any]], loan_ids: set[int], ctx: IntakeContext) -> None:
+    """After a correction: the latest state, ever-overdue and non-performing start from all current reports."""
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for chunk in chunks(sorted(loan_ids)):
+        qs = StatusReport.objects.filter(loan_id__in=in_values(chunk, "bigint"), is_current=True).order_by("month")
+        for values in qs.values_list("loan_id", "month", *FIGURES):
+            history[values[0]].append(values[1:])
+    for loan_id, reports in history.items():
+        latest = reports[-1]
+        state = dict(zip(FIGURES, latest[1:], strict=True))
+        state = {n: state[n] for n in LOAN_STATE[:7]}
+        state["last_report_month"] = latest[0]
+        state["ever_overdue"] = any(r[4] > 0 or r[6] == LoanStatus.OVERDUE for r in reports)
+        starts = []
+        for r in reports:
+            params = ctx.params_on(month_end(r[0]))
+            start = nonperforming_start(r[0], r[4], params.claim_overdue_days if params else 90)
+            if start:
+                starts.append(start)
+        state["nonperforming_since"] = min(starts) if starts else None
+        states[loan_id] = state
+
+
+def _write_states(states: dict[int, dict[str, Any]]) -> None:
+    full = [(pk, *(s[n] for n in LOAN_STATE)) for pk, s in states.items() if len(s) == len(LOAN_STATE)]
+    flags = [(pk, s["ever_overdue"], s["nonperforming_since"]) for pk, s in states.items()
+             if len(s) != len(LOAN_STATE)]
+    bulk_update_rows(Loan, list(LOAN_STATE), full)
+    bulk_update_rows(Loan, ["ever_overdue", "nonperforming_since"], flags)

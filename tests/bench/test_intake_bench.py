@@ -1,0 +1,99 @@
+"""Intake benchmark (``make bench``): 100,000 registrations and a 100,000-row status report,
+end to end (upload service + task, eager), against a bare python-calamine parse of the same file.
+
+Each phase runs in its own process (tests/bench/intake_worker.py) on a scratch database — a new
+SQLite file, or a new PostgreSQL database next to DATABASE_URL's — so its peak RSS is measured
+for real.  Prints::
+
+    BENCH intake_ratio_<db> <x> x          intake time ÷ bare parse time   (target ≤ 5 on PostgreSQL)
+    BENCH intake_rows_per_s_<db> <n> rows/s
+    BENCH intake_peak_mb_<db> <n> MB        peak RSS of the intake process  (target ≤ 400)
+    BENCH status_ratio_<db> … / status_rows_per_s_<db> … / status_peak_mb_<db> …
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+pytestmark = pytest.mark.bench
+
+ROOT = Path(__file__).resolve().parents[2]
+RATIO_TARGET_PG = 5.0
+PEAK_TARGET_MB = 400.0
+
+
+def _scratch_database() -> tuple[str, str, object]:
+    """(DATABASE_URL for the workers, db label, cleanup)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        name = f"bench_intake_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        parts = urlsplit(url)
+        scratch = urlunsplit(parts._replace(path=f"/{name}"))
+
+        def drop() -> None:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        return scratch, "pg", drop
+    folder = tempfile.mkdtemp(prefix="fundpool-bench-")
+    path = Path(folder) / "intake.sqlite3"
+
+    def remove() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        Path(folder).rmdir()
+
+    return f"sqlite:///{path}", "sqlite", remove
+
+
+def _phase(phase: str, database_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    env.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings", DJANGO_LOG_LEVEL="WARNING")
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.intake_worker", phase], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=1800, check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"phase {phase} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _report(prefix: str, db: str, result: dict) -> float:
+    assert result["status"] == "applied", result
+    ratio = result["seconds"] / result["bare_seconds"]
+    print(f"BENCH {prefix}_ratio_{db} {ratio:.2f} x")
+    print(f"BENCH {prefix}_rows_per_s_{db} {result['rows'] / result['seconds']:.0f} rows/s")
+    print(f"BENCH {prefix}_peak_mb_{db} {result['peak_mb']:.0f} MB")
+    print(f"# {prefix} {db}: {result['rows']} rows in {result['seconds']:.2f} s; bare calamine parse "
+          f"{result['bare_seconds']:.2f} s; {result['summary']}")
+    return ratio
+
+
+def test_intake_100k_rows_end_to_end():
+    database_url, db, cleanup = _scratch_database()
+    try:
+        _phase("setup", database_url)
+        registration = _phase("register", database_url)
+        reg_ratio = _report("intake", db, registration)
+        status = _phase("status", database_url)
+        status_ratio = _report("status", db, status)
+    finally:
+        cleanup()
+    assert registration["peak_mb"] <= PEAK_TARGET_MB
+    assert status["peak_mb"] <= PEAK_TARGET_MB
+    if db == "pg":
+        assert reg_ratio <= RATIO_TARGET_PG
+        assert status_ratio <= RATIO_TARGET_PG
