@@ -8,6 +8,8 @@ class BanksConfig(AppConfig):
     verbose_name = _("银行报送")
 
     def ready(self) -> None:
+        from .intake import lookups
         from .intake.safety import assert_defusedxml
 
-        assert_defusedxml()  # refuse to start without defusedxml (bank-workbooks.md §3)
+        assert_defusedxml()
+        lookups.register()  # field__any_of=[…] (bulk intake look-ups)  # refuse to start without defusedxml (bank-workbooks.md §3)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from fund import services as fund_services
 from fund.models import CooperationState, Loan, Partnership, Programme
 from registry.audit import record_event
 from registry.errors import BusinessError
-from registry.models import Bank, User
+from registry.models import Bank, Enterprise, User
 
 from .intake import fields as F
 from .intake import reader, rows, safety
@@ -37,7 +37,7 @@ from .intake.context import IntakeContext
 from .intake.issues import ERROR, INFO, WARNING, IntakeRefused, IssueLog
 from .intake.registration import RegistrationValidator, apply_registration, registration_snapshot
 from .intake.status import StatusValidator, apply_status, status_snapshot
-from .models import BatchKind, BatchSource, BatchStatus, IntakeBatch
+from .models import BatchKind, BatchSource, BatchStatus, IntakeBatch, StatusReport
 
 logger = logging.getLogger(__name__)
 
@@ -402,7 +402,8 @@ def _apply(batch: IntakeBatch, ctx: IntakeContext, validator, log: IssueLog, cro
             actor_id = batch.uploaded_by_id
             summary = apply_registration(validator.plan, ctx=ctx, batch_id=str(batch.pk), actor_id=actor_id)
         else:
-            summary = apply_status(validator.plan, ctx=ctx, batch_id=batch.pk)
+            summary = apply_status(validator.plan, ctx=ctx, batch_id=batch.pk,
+                                   timings=batch.__dict__.setdefault("_timings", {}))
         items, counts = _merged(log, cross)
         _set_issues(batch, items, counts)
         now = timezone.now()
@@ -430,10 +431,25 @@ def _fail(batch: IntakeBatch, exc: Exception) -> IntakeBatch:
     return batch
 
 
+ANALYZE_AFTER_ROWS = 10_000
+
+
+def _refresh_statistics(batch: IntakeBatch) -> None:
+    """After a large batch, let PostgreSQL's planner see the new rows at once (autovacuum may
+    take a minute, and until then it plans as if the tables were small)."""
+    if connection.vendor != "postgresql" or batch.rows_total < ANALYZE_AFTER_ROWS:
+        return
+    models = (Loan, Enterprise) if batch.kind == BatchKind.REGISTRATION else (StatusReport, Loan)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))
+
+
 def _after_commit(batch: IntakeBatch, outcome: dict[str, Any]) -> None:
     if "retry_reject" in outcome:
         _reject(batch, *outcome["retry_reject"], rows_seen=batch.rows_total)
         return
+    if outcome.get("applied"):
+        _refresh_statistics(batch)
     if not outcome.get("applied") or batch.kind != BatchKind.STATUS:
         return
     evaluate = getattr(fund_services, "suspension_evaluate", None)

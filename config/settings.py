@@ -104,6 +104,10 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# One cache shared by every process and machine (request throttles, counters): Redis in production,
+# e.g. redis://host:6379/1; the default, local memory, is per process.
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"
 
@@ -192,6 +196,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-reconciliation": {
         "task": "fund.tasks.reconcile_ledger",
         "schedule": timedelta(hours=24),
+    },
+    # R29, R30: flag claim reviews past their service level and recovery refunds past due.
+    "daily-claim-flags": {
+        "task": "fund.tasks_claims.flag_overdue_claims",
+        "schedule": crontab(hour="6", minute="0"),
     },
     # R41: monthly statistics snapshot as of the previous month's end, after reports are due (10th).
     "monthly-statistics-snapshot": {

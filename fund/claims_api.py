@@ -35,16 +35,15 @@ from fund.claims_views import private_file_response
 from fund.models import Claim, ClaimStatus, DocumentKind, IdempotencyRecord, Loan
 from fund.pdf import claim_decision_notice, notice_filename
 from fund.selectors.claims import claim_list, claims_review_overdue, missing_documents
+from fund.services.claim_documents import claim_document_add, guarantor_payment_record
 from fund.services.claims import (
     claim_approve,
     claim_create,
-    claim_document_add,
     claim_pay,
     claim_reject,
     claim_return,
     claim_start_review,
     claim_submit,
-    guarantor_payment_record,
 )
 from fund.services.recoveries import recovery_record
 from registry.errors import BusinessError
@@ -206,35 +205,55 @@ def _conflict(message: str, code: str = "idempotency_conflict") -> Response:
     return Response({"errors": [{"code": code, "message": message}]}, status=status.HTTP_409_CONFLICT)
 
 
-def idempotent(request: Request, run: Callable[[], Response]) -> Response:
-    """Run ``run`` once per (user, Idempotency-Key); a replay gets the stored response."""
+def _replay(record: IdempotencyRecord) -> Response:
+    return Response(record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"})
+
+
+def service_key(user: Any, key: str) -> str:
+    """The claim service's own idempotency key for an API key (per user, bounded length)."""
+    return f"api:{user.pk}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
+def idempotent(request: Request, run: Callable[[str | None], Response]) -> Response:
+    """Run ``run`` once per (user, Idempotency-Key); a replay gets the stored response.
+
+    ``run`` receives the service-level key, which ``claim_transition`` records with the status
+    change in the same transaction. So a request whose process died half-way (its record still
+    "in progress") can be retried with the same key: the service either finds the change already
+    made and returns the claim unchanged, or makes it now; it never happens twice. Two identical
+    requests at once serialise on the claim row the same way.
+    """
     key = (request.headers.get("Idempotency-Key") or "").strip()
     if not key:
-        return run()
+        return run(None)
     if len(key) > 150:
         return Response({"errors": [{"code": "bad_idempotency_key", "message": "幂等键不能超过 150 个字符"}]},
                         status=status.HTTP_400_BAD_REQUEST)
     digest = _request_hash(request)
     try:
         with transaction.atomic():
-            record = IdempotencyRecord.objects.create(user=request.user, key=key, request_hash=digest)
+            record, created = IdempotencyRecord.objects.create(user=request.user, key=key, request_hash=digest), True
     except IntegrityError:
-        record = IdempotencyRecord.objects.get(user=request.user, key=key)
-        if record.request_hash != digest:
-            return _conflict(f"幂等键“{key}”已用于内容不同的请求，不能重复使用")
-        if record.response_status == 0:
-            return _conflict("使用该幂等键的请求正在处理中，请稍后重试", code="idempotency_in_progress")
-        return Response(record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"})
+        record, created = IdempotencyRecord.objects.get(user=request.user, key=key), False
+    if record.request_hash != digest:
+        return _conflict(f"幂等键“{key}”已用于内容不同的请求，不能重复使用")
+    if record.response_status:
+        return _replay(record)
+    pending = IdempotencyRecord.objects.filter(pk=record.pk, response_status=0)
     try:
-        response = run()
+        response = run(service_key(request.user, key))
     except BaseException:
-        record.delete()
+        if created:
+            pending.delete()
         raise
     if response.status_code >= 500:
-        record.delete()
+        if created:
+            pending.delete()
         return response
-    record.response_status, record.response_body = response.status_code, _plain(response.data)
-    record.save(update_fields=["response_status", "response_body"])
+    if not pending.update(response_status=response.status_code, response_body=_plain(response.data)):
+        earlier = IdempotencyRecord.objects.filter(pk=record.pk).first()
+        if earlier is not None and earlier.response_status:
+            return _replay(earlier)  # an identical request finished first: answer as it did
     return response
 
 
@@ -327,7 +346,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    responses={200: ClaimDetailSerializer, 400: ERRORS, 409: ERRORS})
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        return idempotent(request, lambda: self._run(request, lambda c: claim_submit(claim=c, actor=request.user)))
+        return idempotent(request, lambda key: self._run(
+            request, lambda c: claim_submit(claim=c, actor=request.user, idempotency_key=key)))
 
     @extend_schema(summary="开始审核（经办）", request=CommentSerializer, responses={200: ClaimDetailSerializer, 400: ERRORS})
     @action(detail=True, methods=["post"], url_path="start-review", url_name="start-review")
@@ -340,8 +360,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsOTPVerified])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         comment = self._valid(CommentSerializer, request)["comment"]
-        return idempotent(request, lambda: self._run(
-            request, lambda c: claim_approve(claim=c, actor=request.user, comment=comment)))
+        return idempotent(request, lambda key: self._run(
+            request, lambda c: claim_approve(claim=c, actor=request.user, comment=comment, idempotency_key=key)))
 
     @extend_schema(summary="退回补正（须写明意见）", request=CommentSerializer, responses={200: ClaimDetailSerializer, 400: ERRORS})
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
@@ -359,7 +379,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    parameters=[IDEMPOTENCY_HEADER], responses={200: ClaimDetailSerializer, 400: ERRORS, 409: ERRORS})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsOTPVerified])
     def pay(self, request: Request, pk: str | None = None) -> Response:
-        return idempotent(request, lambda: self._run(request, lambda c: claim_pay(claim=c, actor=request.user)))
+        return idempotent(request, lambda key: self._run(
+            request, lambda c: claim_pay(claim=c, actor=request.user, idempotency_key=key)))
 
     @extend_schema(summary="补偿决定通知书（PDF）", responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"], url_path="notice", url_name="notice")

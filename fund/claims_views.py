@@ -32,15 +32,8 @@ from fund.selectors.claims import (
     is_bureau_claims_user,
     missing_documents,
 )
-from fund.services.claims import (
-    claim_close_pursuit,
-    claim_create,
-    claim_document_add,
-    claim_document_remove,
-    claim_submit,
-    claim_update,
-    guarantor_payment_record,
-)
+from fund.services.claim_documents import claim_document_add, claim_document_remove, guarantor_payment_record
+from fund.services.claims import claim_close_pursuit, claim_create, claim_submit, claim_update
 from fund.services.recoveries import recovery_record
 from registry.errors import BusinessError
 from registry.models import User

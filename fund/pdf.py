@@ -57,6 +57,16 @@ def _decision(claim: Claim) -> tuple[str, str]:
         "comment", flat=True).last() or "符合补偿条件"
 
 
+def _decided_on(claim: Claim) -> str:
+    """The business date of the decision: approval's calculation date, or the rejection's day."""
+    if claim.status == ClaimStatus.REJECTED and claim.rejected_at:
+        return f"{timezone.localtime(claim.rejected_at):%Y-%m-%d}"
+    approved = (claim.calculation or {}).get("approved_on")
+    if approved:
+        return approved
+    return f"{timezone.localtime(claim.approved_at):%Y-%m-%d}" if claim.approved_at else "—"
+
+
 def claim_decision_notice(claim: Claim) -> bytes:
     """The notice for an approved, paid or rejected claim, with the calculation and the reason."""
     loan, calc = claim.loan, claim.calculation or {}
@@ -64,7 +74,7 @@ def claim_decision_notice(claim: Claim) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"补偿决定通知书 {claim.number}", author="风险补偿资金池")
-    decided_at = claim.rejected_at or claim.approved_at
+    decided_on = _decided_on(claim)
     story = [
         Paragraph("风险补偿申请决定通知书", TITLE),
         Paragraph(f"{loan.bank.name}：", BODY),
@@ -76,7 +86,7 @@ def claim_decision_notice(claim: Claim) -> bytes:
         _table([
             ["决定", decision],
             ["理由 / 意见", reason],
-            ["决定日期", f"{timezone.localtime(decided_at):%Y-%m-%d}" if decided_at else "—"],
+            ["决定日期", decided_on],
         ], [35 * mm, 135 * mm]),
         Spacer(1, 5 * mm),
         Paragraph("补偿金额计算（R26）", BODY),
@@ -93,7 +103,7 @@ def claim_decision_notice(claim: Claim) -> bytes:
         capped = "（已适用）" if step.get("applied") and step["code"] in ("R22", "R3") else ""
         rows.append([step["code"], f"{step['label']}{capped} → {_money(step.get('amount'))}"])
     if claim.status != ClaimStatus.REJECTED:
-        rows.append(["核定补偿金额", _money(f"{claim.claim_amount}" if claim.claim_amount is not None else None)])
+        rows.append(["应补偿金额（R18–R22）", _money(f"{claim.claim_amount}" if claim.claim_amount is not None else None)])
     payment = calc.get("payment")
     if payment:
         rows += [["资金池实付", f"{_money(payment['paid'])}（{payment['paid_on']}）"],

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from fund.models import Programme
 from fund.services import ledger_reconcile, suspension_evaluate
+from fund.tasks_claims import flag_overdue_claims as flag_overdue_claims  # registers the claims task
 
 
 @shared_task(name="fund.tasks.evaluate_suspensions", acks_late=True)

@@ -10,6 +10,8 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from .reference import reload_reference_data_after_flush
         from .roles import sync_roles_after_migrate
 
+        post_migrate.connect(reload_reference_data_after_flush, dispatch_uid="registry.reference_data")
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="registry.sync_roles")

@@ -6,8 +6,9 @@
 #   worker      celery -A config worker --concurrency 2
 #   beat        celery -A config beat -s var/stack/beat-schedule
 # with production settings: DJANGO_DEBUG=false, whitenoise CompressedManifestStaticFilesStorage
-# after collectstatic, secure cookies (clients send X-Forwarded-Proto: https, as nginx does),
-# JSON logs in var/stack/logs/, migrate + load_demo, a DRF token for bank01.
+# after collectstatic, secure cookies (clients send X-Forwarded-Proto: https, as nginx does), PII keys
+# and a Redis cache from the environment, JSON logs in var/stack/logs/, `check --deploy` (errors fail),
+# migrate + load_demo.
 #
 #   scripts/stack.sh up        start everything (fails, and cleans up, if any service does not start)
 #   scripts/stack.sh smoke     tests/stack/smoke.py: login, upload a workbook, wait for it, statistics
@@ -211,6 +212,7 @@ write_env() { # database_url redis_port web_port
             DJANGO_SETTINGS_MODULE config.settings \
             DATABASE_URL "$1" \
             CELERY_BROKER_URL "redis://127.0.0.1:$2/0" \
+            DJANGO_CACHE_URL "redis://127.0.0.1:$2/1" \
             DJANGO_DEBUG false \
             DJANGO_SECRET_KEY "stack-$(random_hex 32)" \
             DJANGO_ALLOWED_HOSTS "127.0.0.1,localhost" \
@@ -221,6 +223,10 @@ write_env() { # database_url redis_port web_port
             DJANGO_MEDIA_ROOT "$STACK_DIR/media" \
             DJANGO_LOG_FORMAT json \
             DJANGO_LOG_LEVEL INFO \
+            DJANGO_PROXY_COUNT 0 \
+            PII_ENCRYPTION_KEY "$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" \
+            PII_HASH_KEY "$(random_hex 32)" \
+            PII_KEY_DIR "$STACK_DIR/keys" \
             CELERY_VISIBILITY_TIMEOUT "${STACK_VISIBILITY_TIMEOUT:-60}" \
             DEMO_PASSWORD "${DEMO_PASSWORD:-Stack-$(random_hex 6)}" \
             GUNICORN_BIND "127.0.0.1:$3" \
@@ -232,6 +238,11 @@ write_env() { # database_url redis_port web_port
             STACK_URL "http://127.0.0.1:$3"
     } >"$ENV_FILE"
     chmod 600 "$ENV_FILE"
+}
+
+check_deploy() {
+    manage check --deploy >"$LOG_DIR/check_deploy.log" 2>&1 || { cat "$LOG_DIR/check_deploy.log" >&2; return 1; }
+    grep -E '^\S+: \(' "$LOG_DIR/check_deploy.log" | sed 's/^/stack:   /' >&2 || true
 }
 
 load_demo() {
@@ -264,7 +275,9 @@ cmd_up() {
     mkdir -p "$STACK_DIR" "$PID_DIR" "$LOG_DIR" "$STACK_DIR/media" "$STACK_DIR/static"
     : >"$LOG_DIR/stack.log"
 
-    # from here on a failure stops whatever was started
+    # from here on a failure stops whatever was started (the caller's EXIT trap comes back after)
+    local previous_trap
+    previous_trap=$(trap -p EXIT)
     trap 'rc=$?; if [ $rc -ne 0 ]; then slog "up failed: cleaning up"; print_failure_logs; cmd_down; fi' EXIT
 
     db_url=$(start_pg_first_time) || { slog "PostgreSQL did not start"; return 1; }
@@ -274,11 +287,12 @@ cmd_up() {
     step "Redis on 127.0.0.1:$redis_port" start_redis "$redis_port"
     step "migrate" manage migrate --noinput -v 0
     step "collectstatic (CompressedManifestStaticFilesStorage)" manage collectstatic --noinput -v 0
+    step "check --deploy (errors fail; warnings listed)" check_deploy
     step "load_demo" load_demo
     step "web (gunicorn, ${STACK_WEB_WORKERS:-3} workers) on 127.0.0.1:$web_port" start_service web
     step "Celery worker" start_service worker
     step "Celery beat" start_service beat
-    trap - EXIT
+    if [ -n "$previous_trap" ]; then eval "$previous_trap"; else trap - EXIT; fi
     load_stack_env
     slog "up in $((SECONDS - t0))s: $STACK_URL (health: $STACK_URL/healthz)"
     slog "  logins: bureau_admin, bank01 … with password \$DEMO_PASSWORD=$DEMO_PASSWORD (see $ENV_FILE)"

@@ -77,6 +77,7 @@ class SubsidyApplyForm(forms.Form):
             self.fields[doc_type] = forms.FileField(
                 label=labels[doc_type], widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
             )
+        self.order_fields([name for name in self.fields if name != "confirm"] + ["confirm"])
 
     def documents(self) -> dict:
         return {name: self.cleaned_data[name] for name in ("guarantee_contract", "fee_invoice")

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
 
 from fund.models import CooperationState, GuarantorPartnership, ParameterSet, Partnership, Programme
 from registry import rules
@@ -23,7 +22,7 @@ from registry.models import Bank, IndustryDivision, Region
 from registry.selectors import lpr_rows, sme_threshold_rows
 
 IN_CHUNK = 2000  # SQLite: stay far below its bound-parameter limit
-PG_IN_CHUNK = 50_000  # PostgreSQL: one array parameter per query, see in_values()
+PG_IN_CHUNK = 50_000  # PostgreSQL: one array parameter per query (lookups.AnyOf)
 
 
 def chunks(values: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
@@ -38,15 +37,6 @@ def chunks(values: Iterable[Any], size: int | None = None) -> Iterator[list[Any]
             batch = []
     if batch:
         yield batch
-
-
-def in_values(values: list[Any], db_type: str) -> Any:
-    """The right-hand side of an ``__in`` lookup: on PostgreSQL one array parameter
-    (``IN (SELECT unnest(%s::text[]))``) instead of thousands of placeholders, which psycopg's
-    client-side binding would otherwise have to splice one by one."""
-    if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT unnest(%s::{db_type}[])", (list(values),))  # noqa: S611 (fixed SQL, one param)
-    return values
 
 
 def month_end(month: date) -> date:
@@ -102,6 +92,15 @@ class IntakeContext:
         self.rate_cap = Memo(lambda on, bp: rules.rate_cap(on, cap_bp=bp, table=self.lpr))
         self._guarantors: dict[str, tuple[int, str, str]] | None = None
         self._excluded: dict[int, tuple[str, ...]] = {}
+        self._month_add: dict[tuple[date, int], date] = {}
+        self._size_plans: dict[str, tuple[tuple[int, ...], Any]] = {}
+
+    def add_months(self, day: date, months: int) -> date:
+        key = (day, months)
+        found = self._month_add.get(key)
+        if found is None:
+            found = self._month_add[key] = add_months(day, months)
+        return found
 
     # parameters ------------------------------------------------------------------------
     def params_on(self, on: date | None) -> ParameterSet | None:
@@ -134,13 +133,21 @@ class IntakeContext:
         minimums here; anything else goes to ``sme_size_class`` itself for its exact error.
         """
         group = self.size_group(ind)
-        figures = {"employees": employees, "revenue": revenue, "assets": assets}
-        values = [figures[k] for k in group.indicators]
+        plan = self._size_plans.get(group.name)
+        if plan is None:
+            positions = tuple(("employees", "revenue", "assets").index(k) for k in group.indicators)
+            plan = self._size_plans[group.name] = (positions, group.minimums)
+        positions, minimums = plan
+        figures = (employees, revenue, assets)
+        values = [figures[i] for i in positions]
         if any(v is None for v in values):
             return rules.sme_size_class(industry=ind, employees=employees, revenue_10k=revenue,
                                         assets_10k=assets, thresholds=self.thresholds)
-        for level, minimums in zip(rules.SIZE_LEVELS, group.minimums, strict=True):
-            if all(v >= m for v, m in zip(values, minimums, strict=True)):
+        for level, level_minimums in zip(rules.SIZE_LEVELS, minimums, strict=True):
+            for value, minimum in zip(values, level_minimums, strict=True):
+                if value < minimum:
+                    break
+            else:
                 return level
         return "micro"
 

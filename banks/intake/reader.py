@@ -21,6 +21,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -55,6 +56,8 @@ class Table:
     closer: Any = None
 
     def close(self) -> None:
+        """Release the workbook and the row iterator (which holds calamine's cell data)."""
+        self.rows = iter(())
         if self.closer is not None:
             try:
                 self.closer()
@@ -112,12 +115,23 @@ def map_header(cells: list[Any], kind: str, log: IssueLog, *, row: int | None, c
 
 
 def _aligned(rows: Iterable[tuple[int, list[Any]]], colmap: list[int]) -> Iterator[tuple[int, list[Any]]]:
-    """Data rows as values per field; empty rows skipped."""
+    """Data rows as values per field (None for an absent column); rows with no truthy cell are
+    skipped here, rows of spaces by the parser."""
+    width = max(colmap) + 1 if colmap else 0
+    pick = itemgetter(*[c if c >= 0 else width for c in colmap])  # index ``width`` is the None pad
+    pad = [None] * (width + 1)
     for rowno, cells in rows:
-        if not any(c.strip() if c.__class__ is str else c is not None for c in cells):
+        if not any(cells):
             continue
-        width = len(cells)
-        yield rowno, [cells[c] if 0 <= c < width else None for c in colmap]
+        short = width + 1 - len(cells)
+        if short > 0:
+            cells = [*cells, *pad[:short]]
+        elif short < 0:
+            cells = cells[: width + 1]
+            cells[width] = None
+        else:
+            cells[width] = None
+        yield rowno, list(pick(cells))
 
 
 # --------------------------------------------------------------------------- xlsx XML details
@@ -199,28 +213,39 @@ def _cell_ref(attrs: bytes) -> tuple[int, int]:
     return int(match[2]) - 1, _col_index(match[1])
 
 
-def _scan_block(block: bytes, percent_re: re.Pattern | None, found: dict[tuple[int, int], str]) -> None:
-    if b"<f" in block:
-        for m in _FORMULA_CELL.finditer(block):
-            v_elem, v1, v2 = m.group(2), m.group(3), m.group(4)
-            value = v1 if v1 is not None else v2
-            if v_elem is None or (not value and b't="str"' not in m.group(1)):
-                found[_cell_ref(m.group(1))] = FORMULA_MISSING
-    if b't="e"' in block:
-        for m in _ERROR_CELL.finditer(block):
-            found[_cell_ref(m.group(1))] = ERROR_PREFIX + m.group(2).decode("utf-8", "replace")
-    if percent_re is not None:
-        for m in percent_re.finditer(block):
-            ref = _REF.search(m.group(0))
-            if ref is not None:
-                found.setdefault((int(ref[2]) - 1, _col_index(ref[1])), PERCENT)
+def _scan_cells(block: bytes, found: dict[tuple[int, int], str]) -> None:
+    for m in _FORMULA_CELL.finditer(block):
+        v_elem, v1, v2 = m.group(2), m.group(3), m.group(4)
+        value = v1 if v1 is not None else v2
+        if v_elem is None or (not value and b't="str"' not in m.group(1)):
+            found[_cell_ref(m.group(1))] = FORMULA_MISSING
+    for m in _ERROR_CELL.finditer(block):
+        found[_cell_ref(m.group(1))] = ERROR_PREFIX + m.group(2).decode("utf-8", "replace")
+
+
+def _scan_percent(block: bytes, percent_re: re.Pattern, found: dict[tuple[int, int], str]) -> None:
+    for m in percent_re.finditer(block):
+        ref = _REF.search(m.group(0))
+        if ref is not None:
+            found.setdefault((int(ref[2]) - 1, _col_index(ref[1])), PERCENT)
+
+
+_TOKENS = (b"<f", b't="e"')
+
+
+def _has_token(prev: bytes, chunk: bytes) -> bool:
+    seam = prev[-8:] + chunk[:8]
+    return any(t in chunk or t in seam for t in _TOKENS)
 
 
 def scan_sheet_xml(zf: zipfile.ZipFile, part: str, styles: frozenset[int]) -> dict[tuple[int, int], str]:
     """(row, col) 0-based → marker for formula cells without cached value, error cells, percent cells.
 
-    Streams the part in 1 MB blocks cut at ``</c>``; regexes run only on blocks that contain a
-    formula, an error or (when the workbook has percent styles) a cell in such a style.
+    Streams the part in 1 MB blocks.  The cell regexes run only on a block (joined to the one
+    before, and repeated with the one after, so a cell cut by a block boundary is seen whole) that
+    contains a formula or an error; a sheet with neither (the usual case) costs one decompression
+    pass and a byte search per block.  Percent-styled cells are looked for only when the workbook
+    has percent styles.
     """
     percent_re = None
     if styles:
@@ -228,24 +253,19 @@ def scan_sheet_xml(zf: zipfile.ZipFile, part: str, styles: frozenset[int]) -> di
         percent_re = re.compile(rb'<c\b[^>]*?\bs="(?:' + alternatives + rb')"[^>]*>')
     found: dict[tuple[int, int], str] = {}
     total = 0
-    carry = b""
+    prev = b""
+    flagged = False
     with zf.open(part) as fh:
-        while True:
-            chunk = fh.read(_CHUNK)
+        while chunk := fh.read(_CHUNK):
             total += len(chunk)
             if total > MAX_UNCOMPRESSED_BYTES:
                 raise IntakeRefused("工作表解压后过大（疑似压缩炸弹），已拒绝", code="zip_bomb")
-            if not chunk:
-                break
-            block = carry + chunk
-            cut = block.rfind(b"</c>")
-            if cut < 0:
-                carry = block
-                continue
-            carry = block[cut + 4:]
-            _scan_block(block[: cut + 4], percent_re, found)
-    if carry:
-        _scan_block(carry, percent_re, found)
+            hit = _has_token(prev, chunk)
+            if hit or flagged:
+                _scan_cells(prev + chunk, found)
+            if percent_re is not None:
+                _scan_percent(prev[-1024:] + chunk, percent_re, found)
+            flagged, prev = hit, chunk
     return found
 
 

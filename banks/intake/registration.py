@@ -11,10 +11,12 @@ records (warning).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import mul
 from typing import Any
 
 from django.db.models import Max, Sum
@@ -26,7 +28,7 @@ from registry.models import Enterprise
 
 from . import fields as F
 from .bulk import bulk_insert, bulk_update_rows
-from .context import IntakeContext, add_months, chunks, in_values
+from .context import IntakeContext, chunks
 from .issues import IssueLog
 from .rows import INVALID
 
@@ -36,7 +38,12 @@ FORBIDDEN_PURPOSES = (
     "借新还旧", "还旧借新", "还款", "还贷", "偿还贷款", "归还贷款", "转贷", "房地产", "购房", "股票", "证券",
     "期货", "理财", "消费",
 )
+_FORBIDDEN = re.compile("|".join(FORBIDDEN_PURPOSES))
 CENT = Decimal("0.01")
+ROW_NAMES = ("contract_no", "credit_code", "enterprise_name", "region", "industry_code", "employees", "revenue_10k",
+             "assets_10k", "is_private", "mode", "guarantor", "guarantee_contract_no", "guarantee_fee_rate",
+             "signed_on", "disbursed_on", "matures_on", "principal", "annual_rate", "purpose", "credit_attested")
+assert tuple(f.name for f in FIELDS) == ROW_NAMES, "check_row unpacks the fields in this order"  # noqa: S101
 R16_COMPARED = (
     ("credit_code", "统一社会信用代码"), ("principal", "贷款金额(元)"), ("signed_on", "合同签订日期"),
     ("disbursed_on", "放款日期"), ("matures_on", "到期日期"), ("annual_rate", "年利率(%)"),
@@ -105,43 +112,58 @@ class RegistrationValidator:
 
     # row checks ------------------------------------------------------------------------
     def check_row(self, rowno: int, v: list[Any], clean: bool = True) -> None:
-        """Every rule that one row can be judged on alone; a passing row joins the plan."""
-        errors = self.log.counts["error"]
-        signed, disbursed, matures = v[IDX["signed_on"]], v[IDX["disbursed_on"]], v[IDX["matures_on"]]
-        params = self.ctx.params_on(signed or None)
+        """Every rule that one row can be judged on alone; a passing row joins the plan.
+
+        (Written for speed: 100,000 rows go through here; the common case stays inline, the
+        error messages live in the helpers.)"""
+        (contract, code, name, region, industry_text, employees, revenue, assets, is_private, mode,
+         guarantor, guarantee_no, fee, signed, disbursed, matures, principal, rate, purpose, attested) = v
+        ctx, log = self.ctx, self.log
+        errors = log.counts["error"]
+        params = ctx.params_on(signed or None)
         if params is None:
-            self._err(rowno, "signed_on", f"项目在 {signed or self.ctx.today} 没有生效的参数集，无法审核", signed)
+            self._err(rowno, "signed_on", f"项目在 {signed or ctx.today} 没有生效的参数集，无法审核", signed)
             return
-        code = self._credit_code(rowno, v[IDX["credit_code"]], params)
-        region = self._region(rowno, v[IDX["region"]])
-        industry = self._industry(rowno, v[IDX["industry_code"]], params)
-        size = self._size(rowno, v, industry, params) if industry else None
-        guarantor_id = self._guarantee(rowno, v)
-        self._dates(rowno, signed, disbursed, matures, params)
-        late_reason = self._deadline(rowno, disbursed, params)
-        principal = self._principal(rowno, v[IDX["principal"]])
-        rate = self._rate(rowno, v[IDX["annual_rate"]], signed, params)
-        self._purpose(rowno, v[IDX["purpose"]])
-        if v[IDX["credit_attested"]] is False:
+        code = self._credit_code(rowno, code, params)
+        region = self._region(rowno, region)
+        industry = self._industry(rowno, industry_text, params)
+        size = self._size(rowno, employees, revenue, assets, industry, params) if industry else None
+        guarantor_id = None
+        if mode != LoanMode.BANK or guarantor is not None or guarantee_no is not None or fee is not None:
+            guarantor_id = self._guarantee(rowno, mode, guarantor, guarantee_no, fee)
+        if signed and disbursed and matures:
+            if not (signed <= disbursed < matures <= ctx.add_months(disbursed, params.max_term_months)) \
+                    or disbursed > ctx.today:
+                self._dates(rowno, signed, disbursed, matures, params)
+        else:
+            self._dates(rowno, signed, disbursed, matures, params)
+        if signed and not (ctx.programme.start_date <= signed <= ctx.programme.end_date):
+            self._outside_programme(rowno, signed)
+        late_reason = ""
+        if disbursed and (ctx.today - disbursed).days > params.registration_days:
+            late_reason = self._deadline(rowno, disbursed, params)
+        if principal is not None and principal is not INVALID and principal <= 0:
+            self._err(rowno, "principal", "贷款金额应大于 0", principal, "R11")
+        if rate is not None and rate is not INVALID:
+            rate = self._rate(rowno, rate, signed, params)
+        if purpose and _FORBIDDEN.search(purpose):
+            self._purpose(rowno, purpose)
+        if attested is False:
             self._err(rowno, "credit_attested", "信用承诺须为“是”：银行须承诺借款企业无严重失信记录（R9）",
                       "否", "R9")
-        if self.log.counts["error"] != errors or not clean:
+        if log.counts["error"] != errors or not clean:
             return
         self.plan.rows.append(RegRow(
-            rowno=rowno, contract_no=v[IDX["contract_no"]], credit_code=code, name=v[IDX["enterprise_name"]],
-            region=region, industry_code=industry.code, division=industry.division,
-            employees=v[IDX["employees"]], revenue=v[IDX["revenue_10k"]], assets=v[IDX["assets_10k"]],
-            size_class=size, is_private=v[IDX["is_private"]], mode=v[IDX["mode"]], guarantor_id=guarantor_id,
-            guarantee_contract_no=v[IDX["guarantee_contract_no"]] or "",
-            guarantee_fee_rate=_two_places(v[IDX["guarantee_fee_rate"]]),
-            signed_on=signed, disbursed_on=disbursed, matures_on=matures, principal=principal,
-            annual_rate=rate, purpose=v[IDX["purpose"]], late_reason=late_reason,
-            cap=params.enterprise_annual_cap,
+            rowno, contract, code, name, region, industry.code, industry.division, employees, revenue, assets,
+            size, is_private, mode, guarantor_id, guarantee_no or "", _two_places(fee), signed, disbursed,
+            matures, principal, rate, purpose, late_reason, params.enterprise_annual_cap,
         ))
 
     def _credit_code(self, rowno: int, value: Any, params) -> str | None:
         if not value:
             return None
+        if uscc_is_valid(value, accept_individual_business=params.accept_individual_business):
+            return value
         try:
             return rules.validate_uscc(value, accept_individual_business=params.accept_individual_business)
         except rules.RuleError as exc:
@@ -171,8 +193,8 @@ class RegistrationValidator:
             return None
         return industry
 
-    def _size(self, rowno: int, v: list[Any], industry: rules.IndustryCode, params) -> str | None:
-        employees, revenue, assets = v[IDX["employees"]], v[IDX["revenue_10k"]], v[IDX["assets_10k"]]
+    def _size(self, rowno: int, employees: Any, revenue: Any, assets: Any, industry: rules.IndustryCode,
+              params) -> str | None:
         if employees is INVALID or revenue is INVALID or assets is INVALID:
             return None
         try:
@@ -187,9 +209,7 @@ class RegistrationValidator:
             return None
         return size
 
-    def _guarantee(self, rowno: int, v: list[Any]) -> int | None:
-        mode, name = v[IDX["mode"]], v[IDX["guarantor"]]
-        contract, fee = v[IDX["guarantee_contract_no"]], v[IDX["guarantee_fee_rate"]]
+    def _guarantee(self, rowno: int, mode: Any, name: Any, contract: Any, fee: Any) -> int | None:
         if mode == LoanMode.BANK:
             for key, value in (("guarantor", name), ("guarantee_contract_no", contract),
                                ("guarantee_fee_rate", fee)):
@@ -220,15 +240,16 @@ class RegistrationValidator:
             self._err(rowno, "disbursed_on", f"放款日期 {disbursed} 早于合同签订日期 {signed}", disbursed)
         if disbursed and matures and matures <= disbursed:
             self._err(rowno, "matures_on", f"到期日期 {matures} 应晚于放款日期 {disbursed}", matures)
-        elif disbursed and matures and matures > add_months(disbursed, params.max_term_months):
+        elif disbursed and matures and matures > self.ctx.add_months(disbursed, params.max_term_months):
             self._err(rowno, "matures_on", f"贷款期限超过 {params.max_term_months} 个月：放款 {disbursed}，"
                       f"到期 {matures}（R13）", matures, "R13")
         if disbursed and disbursed > self.ctx.today:
             self._err(rowno, "disbursed_on", f"放款日期 {disbursed} 晚于今天，尚未放款的贷款不能备案", disbursed)
+
+    def _outside_programme(self, rowno: int, signed: date) -> None:
         programme = self.ctx.programme
-        if signed and not (programme.start_date <= signed <= programme.end_date):
-            self._err(rowno, "signed_on", f"合同签订日期 {signed} 不在项目期 {programme.start_date} 至 "
-                      f"{programme.end_date} 内，请确认", signed, level="warning")
+        self._err(rowno, "signed_on", f"合同签订日期 {signed} 不在项目期 {programme.start_date} 至 "
+                  f"{programme.end_date} 内，请确认", signed, level="warning")
 
     def _deadline(self, rowno: int, disbursed: Any, params) -> str:
         if not disbursed or disbursed > self.ctx.today:
@@ -244,17 +265,7 @@ class RegistrationValidator:
                   "逾期备案须由财政经办人员填写特批理由后提交（R15）", disbursed, "R15")
         return ""
 
-    def _principal(self, rowno: int, value: Any) -> Decimal | None:
-        if value is None or value is INVALID:
-            return None
-        if value <= 0:
-            self._err(rowno, "principal", "贷款金额应大于 0", value, "R11")
-            return None
-        return value
-
-    def _rate(self, rowno: int, rate: Any, signed: Any, params) -> Decimal | None:
-        if rate is None or rate is INVALID:
-            return None
+    def _rate(self, rowno: int, rate: Decimal, signed: Any, params) -> Decimal | None:
         if signed:
             try:
                 cap = self.ctx.rate_cap(signed, params.rate_cap_bp)
@@ -266,16 +277,14 @@ class RegistrationValidator:
                 self._err(rowno, "annual_rate", f"年利率 {rate.normalize():f}% 超过上限 {cap}%（签订日 {signed} "
                           f"一年期 LPR {lpr}% 加 {params.rate_cap_bp} 个基点，R12）", rate, "R12")
                 return None
-        rounded = _two_places(rate)
+        rounded = rate.quantize(CENT, rounding=ROUND_HALF_UP)
         if rounded != rate:
             self._err(rowno, "annual_rate", f"年利率 {rate.normalize():f}% 按两位小数登记为 {rounded}%", rate,
                       level="warning")
         return rounded
 
-    def _purpose(self, rowno: int, purpose: Any) -> None:
-        if not purpose:
-            return
-        hit = next((w for w in FORBIDDEN_PURPOSES if w in purpose), None)
+    def _purpose(self, rowno: int, purpose: str) -> None:
+        hit = _FORBIDDEN.search(purpose).group(0)
         if hit:
             self._err(rowno, "purpose", f"贷款用途含“{hit}”：按 R14，贷款只能用于流动资金或经营周转，不得用于"
                       "偿还其他债务、转贷、证券、房地产或消费", purpose, "R14")
@@ -325,7 +334,7 @@ class RegistrationValidator:
         columns = ("id", "credit_code", "name", "region_id", "industry_code", "industry_id", "employees",
                    "revenue_10k", "assets_10k", "size_class", "is_private")
         for chunk in chunks(sorted(codes)):
-            for values in Enterprise.objects.filter(credit_code__in=in_values(chunk, "text")).values_list(*columns):
+            for values in Enterprise.objects.filter(credit_code__any_of=chunk).values_list(*columns):
                 found[values[1]] = dict(zip(columns, values, strict=True))
         names: dict[str, str] = {code: e["name"] for code, e in found.items()}
         for row in plan.rows:
@@ -378,6 +387,22 @@ def _enterprise_values(row: RegRow) -> dict[str, Any]:
     }
 
 
+_USCC_VALUES = {char: i for i, char in enumerate(rules.USCC_CHARSET)}
+
+
+def uscc_is_valid(code: str, *, accept_individual_business: bool) -> bool:
+    """Fast yes for an already-normalised, valid credit code (the same answer as
+    ``rules.validate_uscc`` — tested); a no sends the caller to ``validate_uscc`` for the reason."""
+    if len(code) != 18 or code[0] != "9" or code[1] not in ("12" if accept_individual_business else "1"):
+        return False
+    try:
+        values = [_USCC_VALUES[char] for char in code[:17]]
+    except KeyError:
+        return False
+    total = sum(map(mul, values, rules.USCC_WEIGHTS))
+    return code[17] == rules.USCC_CHARSET[(31 - total % 31) % 31]
+
+
 def _two_places(value: Decimal | None) -> Decimal | None:
     if value is None or value is INVALID:
         return None
@@ -394,7 +419,7 @@ def existing_loans(ctx: IntakeContext, contract_nos: list[str]) -> dict[str, dic
                "guarantee_fee_rate", "purpose")
     found: dict[str, dict[str, Any]] = {}
     for chunk in chunks(sorted(set(contract_nos))):
-        qs = Loan.objects.filter(bank=ctx.bank, contract_no__in=in_values(chunk, "text"))
+        qs = Loan.objects.filter(bank=ctx.bank, contract_no__any_of=chunk)
         for values in qs.values_list(*columns):
             record = dict(zip(columns, values, strict=True))
             record["credit_code"] = record.pop("enterprise__credit_code")
@@ -407,7 +432,7 @@ def annual_totals(ctx: IntakeContext, codes: set[str]) -> dict[tuple[str, int], 
     totals: dict[tuple[str, int], Decimal] = {}
     for chunk in chunks(sorted(codes)):
         rows = (
-            Loan.objects.filter(programme=ctx.programme, enterprise__credit_code__in=in_values(chunk, "text"))
+            Loan.objects.filter(programme=ctx.programme, enterprise__credit_code__any_of=chunk)
             .annotate(year=ExtractYear("signed_on"))
             .values_list("enterprise__credit_code", "year")
             .annotate(total=Sum("principal"))
@@ -438,7 +463,7 @@ def apply_registration(plan: RegistrationPlan, *, ctx: IntakeContext, batch_id: 
             (code, row.name, *_enterprise_values(row).values()) for code, row in plan.creates.items()
         ))
         for chunk in chunks(plan.creates):
-            qs = Enterprise.objects.filter(credit_code__in=in_values(chunk, "text"))
+            qs = Enterprise.objects.filter(credit_code__any_of=chunk)
             ids.update(qs.values_list("credit_code", "id"))
     if plan.updates:
         bulk_update_rows(Enterprise, list(ENTERPRISE_INPUTS),

@@ -47,55 +47,78 @@ def parse_table(
     table: Table, log: IssueLog, *, progress: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, list[Any], bool]]:
     """Yield ``(row number, typed values, clean)`` per data row, logging every cell that is missing
-    or bad; ``clean`` is False when this row had such a cell."""
+    or bad; ``clean`` is False when this row had such a cell.  A row whose cells are all empty
+    (including spaces only) is skipped silently.
+
+    Written for speed (100,000 rows × 20 cells): the common non-empty cell costs one truth test
+    and one parser call; empty and whitespace-only cells are sorted out on the rare paths.
+    """
     fields = F.fields_for(table.kind)
-    specs = [
-        (i, cells.parser_for(f), f.required, f.max_length, table.labels[i], f)
-        for i, f in enumerate(fields)
-    ]
+    specs = [(i, cells.parser_for(f), f) for i, f in enumerate(fields)]
+    labels = table.labels
     markers = table.markers
-    done = 0
     counts = log.counts
+    done = 0
     for rowno, values in table.rows:
         before = counts["error"]
+        missing: list[F.Field] = []
+        filled = 0
         marks = markers.get(rowno) if markers else None
-        for i, parse, required, max_length, label, fld in specs:
+        for i, parse, fld in specs:
             value = values[i]
             if marks and i in marks:
-                try:
-                    marked = _marker_value(marks[i], fld, value)
-                except RuleError as exc:
-                    log.error(exc.message, row=rowno, column=label, value=value)
-                    values[i] = INVALID
+                value = _marked(marks[i], fld, value, rowno, labels[i], log)
+                if value is not _UNMARKED:
+                    values[i] = value
+                    filled += 1
                     continue
-                if marked is not None:
-                    values[i] = marked
-                    continue
-            if value is None or value == "" or (value.__class__ is str and value.isspace()):
+                value = values[i]
+            if not value and (value is None or value == ""):
                 values[i] = None
-                if required:
-                    log.error(f"必填项“{fld.header}”未填写", row=rowno, column=label, rule=fld.rule)
+                if fld.required:
+                    missing.append(fld)
                 continue
             try:
                 parsed = parse(value)
             except RuleError as exc:
-                log.error(exc.message, row=rowno, column=label, value=value)
+                if value.__class__ is str and value.isspace():
+                    values[i] = None
+                    if fld.required:
+                        missing.append(fld)
+                    continue
+                log.error(exc.message, row=rowno, column=labels[i], value=value)
                 values[i] = INVALID
+                filled += 1
                 continue
-            if parsed.__class__ is str and (not parsed or (max_length and len(parsed) > max_length)):
-                values[i] = _bad_text(parsed, value, fld, rowno, label, log)
-                continue
+            if parsed.__class__ is str and (not parsed or (fld.max_length and len(parsed) > fld.max_length)):
+                if not parsed:
+                    values[i] = None
+                    if fld.required:
+                        missing.append(fld)
+                    continue
+                log.error(f"{fld.header}过长：最多 {fld.max_length} 个字符", row=rowno, column=labels[i],
+                          value=value)
+                parsed = INVALID
             values[i] = parsed
+            filled += 1
+        if not filled:
+            continue
+        for fld in missing:
+            log.error(f"必填项“{fld.header}”未填写", row=rowno, column=labels[fields.index(fld)], rule=fld.rule)
         yield rowno, values, counts["error"] == before
         done += 1
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done)
 
 
-def _bad_text(parsed: str, value: Any, fld: F.Field, rowno: int, label: str, log: IssueLog) -> Any:
-    if not parsed:
-        if fld.required:
-            log.error(f"必填项“{fld.header}”未填写", row=rowno, column=label, rule=fld.rule)
-        return None
-    log.error(f"{fld.header}过长：最多 {fld.max_length} 个字符", row=rowno, column=label, value=value)
-    return INVALID
+_UNMARKED = object()
+
+
+def _marked(marker: str, fld: F.Field, value: Any, rowno: int, label: str, log: IssueLog) -> Any:
+    """A cell the XML scan flagged: an error (→ INVALID), a percent cell (→ its rate), else _UNMARKED."""
+    try:
+        marked = _marker_value(marker, fld, value)
+    except RuleError as exc:
+        log.error(exc.message, row=rowno, column=label, value=value)
+        return INVALID
+    return _UNMARKED if marked is None else marked

@@ -83,7 +83,9 @@ def detect_format(head: bytes, filename: str) -> str:
     for magic, label in _FOREIGN_MAGIC:
         if head[: len(magic)].lower() == magic.lower():
             raise IntakeRefused(f"文件内容是{label}，不是电子表格。{SPREADSHEET_HINT}", code="not_spreadsheet")
-    if ext in ("csv", "txt") and b"\x00" not in head:
+    if ext in ("csv", "txt"):
+        if b"\x00" in head:
+            raise IntakeRefused(f"CSV 文件中含有二进制内容，不是文本表格。{SPREADSHEET_HINT}", code="not_text")
         return "csv"
     if ext in ("xlsx", "xls"):
         raise IntakeRefused(

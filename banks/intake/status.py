@@ -10,6 +10,7 @@ is an explicit correction, which keeps the previous row).
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,7 +24,7 @@ from fund.models import Loan, LoanMode, LoanStatus
 from ..models import StatusReport
 from . import fields as F
 from .bulk import bulk_insert, bulk_update_rows
-from .context import IntakeContext, chunks, in_values, month_end
+from .context import IntakeContext, chunks, month_end
 from .issues import IssueLog
 from .rows import INVALID
 
@@ -33,9 +34,25 @@ CLOSED = (LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
 FIGURES = ("outstanding_principal", "principal_repaid", "interest_paid", "overdue_days", "classification",
            "status", "settled_on", "interest_paid_total", "guarantee_fee_paid_total")
 FIGURE_LABELS = {f.name: f.header for f in FIELDS}
-LOAN_COLUMNS = ("id", "contract_no", "programme_id", "disbursed_on", "principal", "status",
-                "outstanding_principal", "last_report_month", "ever_overdue", "nonperforming_since", "mode",
-                "interest_paid_total")
+LOAN_COLUMNS = ("id", "contract_no", "disbursed_on", "principal", "status", "outstanding_principal",
+                "last_report_month", "ever_overdue", "nonperforming_since", "mode", "interest_paid_total")
+
+
+@dataclass(slots=True)
+class LoanInfo:
+    """What the checks and the state update need of a registered loan (one per row: kept small)."""
+
+    id: int
+    contract_no: str
+    disbursed_on: date
+    principal: Decimal
+    status: str
+    outstanding_principal: Decimal
+    last_report_month: date | None
+    ever_overdue: bool
+    nonperforming_since: date | None
+    mode: str
+    interest_paid_total: Decimal
 LOAN_STATE = ("outstanding_principal", "overdue_days", "classification", "status", "settled_on",
               "interest_paid_total", "guarantee_fee_paid_total", "last_report_month", "ever_overdue",
               "nonperforming_since")
@@ -66,7 +83,7 @@ class StatusRow:
 @dataclass
 class StatusPlan:
     rows: list[StatusRow] = field(default_factory=list)
-    loans: dict[int, dict[str, Any]] = field(default_factory=dict)
+    loans: dict[int, LoanInfo] = field(default_factory=dict)
     skipped: int = 0
     corrections: int = 0
     snapshot: Any = None
@@ -123,7 +140,7 @@ class StatusValidator:
         plan.skipped = plan.corrections = 0
         plan.snapshot = status_snapshot(self.ctx)
         plan.loans = loans_by_contract(self.ctx, {r.contract_no for r in plan.rows})
-        by_contract = {loan["contract_no"]: loan for loan in plan.loans.values()}
+        by_contract = {loan.contract_no: loan for loan in plan.loans.values()}
         rows = []
         for row in plan.rows:
             row.skip, row.supersedes_id = False, None
@@ -132,7 +149,7 @@ class StatusValidator:
                 self._err(row.rowno, "contract_no", f"借款合同编号 {row.contract_no} 未在本项目备案，不能报送状态",
                           row.contract_no)
                 continue
-            row.loan_id = loan["id"]
+            row.loan_id = loan.id
             rows.append(row)
         rows.sort(key=lambda r: (r.loan_id, r.month, r.rowno))
         existing = current_reports(rows)
@@ -145,29 +162,29 @@ class StatusValidator:
                 previous = row
         return plan
 
-    def _check_against_loan(self, row: StatusRow, loan: dict[str, Any], before: StatusRow | None,
+    def _check_against_loan(self, row: StatusRow, loan: LoanInfo, before: StatusRow | None,
                             existing: dict[tuple[int, date], tuple[int, tuple]], earlier: dict) -> None:
-        if row.month < loan["disbursed_on"].replace(day=1):
+        if row.month < loan.disbursed_on.replace(day=1):
             self._err(row.rowno, "report_month", f"报告月份 {row.month:%Y-%m} 早于放款月份 "
-                      f"{loan['disbursed_on']:%Y-%m}", row.month)
+                      f"{loan.disbursed_on:%Y-%m}", row.month)
             return
-        if row.settled_on and row.settled_on < loan["disbursed_on"]:
-            self._err(row.rowno, "settled_on", f"结清日期 {row.settled_on} 早于放款日期 {loan['disbursed_on']}",
+        if row.settled_on and row.settled_on < loan.disbursed_on:
+            self._err(row.rowno, "settled_on", f"结清日期 {row.settled_on} 早于放款日期 {loan.disbursed_on}",
                       row.settled_on)
             return
         if self._closed(row, loan, before) or self._repeated(row, before, existing):
             return
         self._balance(row, loan, before, earlier)
-        if loan["mode"] == LoanMode.BANK and row.guarantee_fee_paid_total > 0:
+        if loan.mode == LoanMode.BANK and row.guarantee_fee_paid_total > 0:
             self._err(row.rowno, "guarantee_fee_paid_total", "政银模式贷款没有担保费，累计实付担保费应为 0",
                       row.guarantee_fee_paid_total, "R36", level="warning")
 
-    def _closed(self, row: StatusRow, loan: dict[str, Any], before: StatusRow | None) -> bool:
-        last = loan["last_report_month"]
+    def _closed(self, row: StatusRow, loan: LoanInfo, before: StatusRow | None) -> bool:
+        last = loan.last_report_month
         if before is not None and before.status in CLOSED and not before.skip:
             closed_in, label = before.month, LoanStatus(before.status).label
-        elif loan["status"] in CLOSED and last is not None and row.month > last:
-            closed_in, label = last, LoanStatus(loan["status"]).label
+        elif loan.status in CLOSED and last is not None and row.month > last:
+            closed_in, label = last, LoanStatus(loan.status).label
         else:
             return False
         self._err(row.rowno, "contract_no", f"借款合同编号 {row.contract_no} 已于 {closed_in:%Y-%m} 报告{label}，"
@@ -208,31 +225,31 @@ class StatusValidator:
                   row.month, level="info")
         return False
 
-    def _balance(self, row: StatusRow, loan: dict[str, Any], before: StatusRow | None, earlier: dict) -> None:
+    def _balance(self, row: StatusRow, loan: LoanInfo, before: StatusRow | None, earlier: dict) -> None:
         if before is not None:
             previous, source = before.outstanding_principal, f"本文件 {before.month:%Y-%m}"
         else:
-            previous, when = earlier.get((row.loan_id, row.month), (loan["principal"], None))
+            previous, when = earlier.get((row.loan_id, row.month), (loan.principal, None))
             source = f"{when:%Y-%m} 报告" if when else "贷款金额"
         if row.outstanding_principal > previous:
             self._err(row.rowno, "outstanding_principal", f"贷款余额 {row.outstanding_principal:,.2f} 元高于{source}的"
                       f" {previous:,.2f} 元；本项目贷款一次放款，余额不应增加", row.outstanding_principal)
-        last = loan["last_report_month"]
+        last = loan.last_report_month
         if before is None and last is not None and row.month > last and \
-                row.interest_paid_total < loan["interest_paid_total"]:
+                row.interest_paid_total < loan.interest_paid_total:
             self._err(row.rowno, "interest_paid_total", f"累计实付利息 {row.interest_paid_total:,.2f} 元少于上次报告的 "
-                      f"{loan['interest_paid_total']:,.2f} 元，请核对", row.interest_paid_total, "R35", level="warning")
+                      f"{loan.interest_paid_total:,.2f} 元，请核对", row.interest_paid_total, "R35", level="warning")
 
 
 # --------------------------------------------------------------------------- reads
 
 
-def loans_by_contract(ctx: IntakeContext, contract_nos: set[str]) -> dict[int, dict[str, Any]]:
-    loans: dict[int, dict[str, Any]] = {}
+def loans_by_contract(ctx: IntakeContext, contract_nos: set[str]) -> dict[int, LoanInfo]:
+    loans: dict[int, LoanInfo] = {}
     for chunk in chunks(sorted(contract_nos)):
-        qs = Loan.objects.filter(bank=ctx.bank, programme=ctx.programme, contract_no__in=in_values(chunk, "text"))
+        qs = Loan.objects.filter(bank=ctx.bank, programme=ctx.programme, contract_no__any_of=chunk)
         for values in qs.values_list(*LOAN_COLUMNS):
-            loans[values[0]] = dict(zip(LOAN_COLUMNS, values, strict=True))
+            loans[values[0]] = LoanInfo(*values)
     return loans
 
 
@@ -241,13 +258,13 @@ def current_reports(rows: list[StatusRow]) -> dict[tuple[int, date], tuple[int, 
     months = {r.month for r in rows}
     found: dict[tuple[int, date], tuple[int, tuple]] = {}
     for chunk in chunks(sorted({r.loan_id for r in rows})):
-        qs = StatusReport.objects.filter(loan_id__in=in_values(chunk, "bigint"), month__in=months, is_current=True)
+        qs = StatusReport.objects.filter(loan_id__any_of=chunk, month__in=months, is_current=True)
         for values in qs.values_list("id", "loan_id", "month", *FIGURES):
             found[(values[1], values[2])] = (values[0], tuple(values[3:]))
     return found
 
 
-def earlier_balances(rows: list[StatusRow], loans: dict[int, dict[str, Any]]) -> dict[tuple[int, date], tuple]:
+def earlier_balances(rows: list[StatusRow], loans: dict[int, LoanInfo]) -> dict[tuple[int, date], tuple]:
     """(loan, month) → (balance, month) of the latest stored report before that month.
 
     From the loan's latest state when the month is after it; one query for the rows that go
@@ -256,24 +273,24 @@ def earlier_balances(rows: list[StatusRow], loans: dict[int, dict[str, Any]]) ->
     back: list[StatusRow] = []
     for row in rows:
         loan = loans[row.loan_id]
-        last = loan["last_report_month"]
+        last = loan.last_report_month
         if last is None:
-            result[(row.loan_id, row.month)] = (loan["principal"], None)
+            result[(row.loan_id, row.month)] = (loan.principal, None)
         elif row.month > last:
-            result[(row.loan_id, row.month)] = (loan["outstanding_principal"], last)
+            result[(row.loan_id, row.month)] = (loan.outstanding_principal, last)
         else:
             back.append(row)
     if back:
         history: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
         latest = max(r.month for r in back)
         for chunk in chunks(sorted({r.loan_id for r in back})):
-            qs = StatusReport.objects.filter(loan_id__in=in_values(chunk, "bigint"), month__lt=latest, is_current=True)
+            qs = StatusReport.objects.filter(loan_id__any_of=chunk, month__lt=latest, is_current=True)
             for loan_id, month, balance in qs.values_list("loan_id", "month", "outstanding_principal"):
                 history[loan_id].append((month, balance))
         for row in back:
             prior = [h for h in history[row.loan_id] if h[0] < row.month]
             result[(row.loan_id, row.month)] = (
-                (max(prior)[1], max(prior)[0]) if prior else (loans[row.loan_id]["principal"], None)
+                (max(prior)[1], max(prior)[0]) if prior else (loans[row.loan_id].principal, None)
             )
     return result
 
@@ -296,28 +313,34 @@ def nonperforming_start(month: date, overdue_days: int, threshold: int) -> date 
     return month_end(month) - timedelta(days=overdue_days - threshold - 1)
 
 
-def _new_state(loan: dict[str, Any], rows: list[StatusRow], ctx: IntakeContext) -> dict[str, Any] | None:
-    latest = max(rows, key=lambda r: r.month)
-    last = loan["last_report_month"]
-    state: dict[str, Any] = {}
-    if last is None or latest.month >= last:
-        state = {n: getattr(latest, n) for n in LOAN_STATE[:7]}
-        state["last_report_month"] = latest.month
-    ever = loan["ever_overdue"] or any(r.overdue_days > 0 or r.status == LoanStatus.OVERDUE for r in rows)
-    starts = [loan["nonperforming_since"]] if loan["nonperforming_since"] else []
+_STATUS_AT = LOAN_STATE.index("status")
+
+
+def _new_state(loan: LoanInfo, rows: list[StatusRow], ctx: IntakeContext) -> tuple[Any, ...]:
+    """The loan's new state: all of LOAN_STATE (when a row is its latest month), else only
+    (ever_overdue, nonperforming_since)."""
+    latest = rows[0] if len(rows) == 1 else max(rows, key=lambda r: r.month)
+    ever = loan.ever_overdue or any(r.overdue_days > 0 or r.status == LoanStatus.OVERDUE for r in rows)
+    starts = [loan.nonperforming_since] if loan.nonperforming_since else []
     for r in rows:
-        params = ctx.params_on(month_end(r.month))
-        threshold = params.claim_overdue_days if params else 90
-        start = nonperforming_start(r.month, r.overdue_days, threshold)
-        if start:
-            starts.append(start)
-    state["ever_overdue"] = ever
-    state["nonperforming_since"] = min(starts) if starts else None
-    return state
+        if r.overdue_days:
+            params = ctx.params_on(month_end(r.month))
+            start = nonperforming_start(r.month, r.overdue_days, params.claim_overdue_days if params else 90)
+            if start:
+                starts.append(start)
+    since = min(starts) if starts else None
+    last = loan.last_report_month
+    if last is None or latest.month >= last:
+        return (latest.outstanding_principal, latest.overdue_days, latest.classification, latest.status,
+                latest.settled_on, latest.interest_paid_total, latest.guarantee_fee_paid_total, latest.month,
+                ever, since)
+    return (ever, since)
 
 
-def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any) -> dict[str, Any]:
+def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any,
+                 timings: dict[str, float] | None = None) -> dict[str, Any]:
     """Store the reports (corrections keep the previous row) and update each loan's latest state."""
+    started = time.perf_counter()
     rows = [r for r in plan.rows if not r.skip and r.loan_id]
     corrected = [(r.supersedes_id, False) for r in rows if r.supersedes_id]
     bulk_update_rows(StatusReport, ["is_current"], corrected)
@@ -326,6 +349,7 @@ def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any) -> dict
         (r.loan_id, r.month, *r.figures(), batch_id, r.supersedes_id is not None, True, r.supersedes_id)
         for r in rows
     ))
+    reports_stored = time.perf_counter()
     by_loan: dict[int, list[StatusRow]] = defaultdict(list)
     for r in rows:
         by_loan[r.loan_id].append(r)
@@ -334,41 +358,46 @@ def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any) -> dict
         _recompute_history(states, {r.loan_id for r in rows if r.supersedes_id}, ctx)
 
     corrected_loans = {r.loan_id for r in rows if r.supersedes_id}
-    settled = [loan_id for loan_id, s in states.items() if s.get("status") == LoanStatus.SETTLED and (
-        plan.loans[loan_id]["status"] != LoanStatus.SETTLED or loan_id in corrected_loans)]
+    settled = [loan_id for loan_id, s in states.items() if len(s) > _STATUS_AT and s[_STATUS_AT] == LoanStatus.SETTLED and (
+        plan.loans[loan_id].status != LoanStatus.SETTLED or loan_id in corrected_loans)]
+    states_computed = time.perf_counter()
     _write_states(states)
+    if timings is not None:
+        timings.update(apply_reports=round(reports_stored - started, 3),
+                       apply_states=round(states_computed - reports_stored, 3),
+                       apply_loans=round(time.perf_counter() - states_computed, 3))
     return {
         "reports_created": len(rows), "corrections": len(corrected), "skipped": plan.skipped,
         "loans_updated": len(states), "settled": len(settled), "settled_loan_ids": settled,
     }
 
 
-def _recompute_history(states: dict[int, dict[str, Any]], loan_ids: set[int], ctx: IntakeContext) -> None:
+def _recompute_history(states: dict[int, tuple], loan_ids: set[int], ctx: IntakeContext) -> None:
     """After a correction: the latest state, ever-overdue and non-performing start from all current reports."""
     history: dict[int, list[tuple]] = defaultdict(list)
     for chunk in chunks(sorted(loan_ids)):
-        qs = StatusReport.objects.filter(loan_id__in=in_values(chunk, "bigint"), is_current=True).order_by("month")
+        qs = StatusReport.objects.filter(loan_id__any_of=chunk, is_current=True).order_by("month")
         for values in qs.values_list("loan_id", "month", *FIGURES):
             history[values[0]].append(values[1:])
+    overdue_at, status_at = 1 + FIGURES.index("overdue_days"), 1 + FIGURES.index("status")
     for loan_id, reports in history.items():
-        latest = reports[-1]
-        state = dict(zip(FIGURES, latest[1:], strict=True))
-        state = {n: state[n] for n in LOAN_STATE[:7]}
-        state["last_report_month"] = latest[0]
-        state["ever_overdue"] = any(r[4] > 0 or r[6] == LoanStatus.OVERDUE for r in reports)
+        month, *figures = reports[-1]
+        latest = dict(zip(FIGURES, figures, strict=True))
         starts = []
         for r in reports:
             params = ctx.params_on(month_end(r[0]))
-            start = nonperforming_start(r[0], r[4], params.claim_overdue_days if params else 90)
+            start = nonperforming_start(r[0], r[overdue_at], params.claim_overdue_days if params else 90)
             if start:
                 starts.append(start)
-        state["nonperforming_since"] = min(starts) if starts else None
-        states[loan_id] = state
+        states[loan_id] = (
+            *(latest[n] for n in LOAN_STATE[:7]), month,
+            any(r[overdue_at] > 0 or r[status_at] == LoanStatus.OVERDUE for r in reports),
+            min(starts) if starts else None,
+        )
 
 
-def _write_states(states: dict[int, dict[str, Any]]) -> None:
-    full = [(pk, *(s[n] for n in LOAN_STATE)) for pk, s in states.items() if len(s) == len(LOAN_STATE)]
-    flags = [(pk, s["ever_overdue"], s["nonperforming_since"]) for pk, s in states.items()
-             if len(s) != len(LOAN_STATE)]
+def _write_states(states: dict[int, tuple]) -> None:
+    full = [(pk, *state) for pk, state in states.items() if len(state) == len(LOAN_STATE)]
+    flags = [(pk, *state) for pk, state in states.items() if len(state) != len(LOAN_STATE)]
     bulk_update_rows(Loan, list(LOAN_STATE), full)
     bulk_update_rows(Loan, ["ever_overdue", "nonperforming_since"], flags)

@@ -146,7 +146,13 @@ def money(value: Decimal | int | str) -> Decimal:
 
 
 def fmt(value: Decimal) -> str:
+    """Money as stored in JSON: a plain two-decimal string."""
     return f"{money(value):.2f}"
+
+
+def show(value: Decimal) -> str:
+    """Money as shown in a label: thousands separators, two decimals."""
+    return f"{money(value):,.2f}"
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,7 @@ def claim_calculation(
     share = pool_share_amount(unpaid_principal=unpaid_principal, pool_share_percent=pool_share_percent)
     steps: list[dict[str, Any]] = [{
         "code": share_rule,
-        "label": f"未偿本金 {fmt(unpaid_principal)} × 资金池分担比例 {pool_share_percent:.2f}%",
+        "label": f"未偿本金 {show(unpaid_principal)} × 资金池分担比例 {pool_share_percent:.2f}%",
         "applied": True,
         "amount": fmt(share),
     }]
@@ -229,8 +235,8 @@ def claim_calculation(
         steps.append({
             "code": "R22",
             "label": (f"单家银行累计补偿上限：{Decimal(bank_cap_percent):.2f}% × 该行累计损失 "
-                      f"{fmt(Decimal(bank_prior_loss) + Decimal(unpaid_principal))} − 已获补偿 "
-                      f"{fmt(bank_prior_compensation)} = {fmt(room)}"),
+                      f"{show(Decimal(bank_prior_loss) + Decimal(unpaid_principal))} − 已获补偿 "
+                      f"{show(bank_prior_compensation)} = {show(room)}"),
             "applied": applied, "limit": fmt(room), "amount": fmt(amount),
         })
     else:
@@ -241,7 +247,7 @@ def claim_calculation(
         amount = min(amount, available)
         inputs["pool_balance"] = fmt(pool_balance)
         steps.append({
-            "code": "R3", "label": f"资金池可用余额 {fmt(available)}", "applied": applied,
+            "code": "R3", "label": f"资金池可用余额 {show(available)}", "applied": applied,
             "limit": fmt(available), "amount": fmt(amount),
         })
     return ClaimCalculation(

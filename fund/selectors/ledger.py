@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from fund.models import Account, AccountKind, JournalLine, Programme
 from fund.models.ledger import CONTRIBUTION_KINDS, DEBIT_NORMAL
-from fund.rules import lowest_balance_from, normal_balance
+from fund.rules import lowest_balance_from, money, normal_balance
 from registry.models import Bank, Guarantor
 
 ZERO = Decimal("0.00")
@@ -60,7 +60,7 @@ def _kind_balance(*, programme: Programme, kind: str, as_of: date | None) -> Dec
     row = _lines(programme=programme, as_of=as_of).filter(account__kind=kind).aggregate(
         debit=sum_side("D"), credit=sum_side("C")
     )
-    return normal_balance(debit=row["debit"], credit=row["credit"], debit_normal=kind in DEBIT_NORMAL)
+    return money(normal_balance(debit=row["debit"], credit=row["credit"], debit_normal=kind in DEBIT_NORMAL))
 
 
 def pool_balance(*, programme: Programme, as_of: date | None = None) -> Decimal:

@@ -1,12 +1,11 @@
 """Writes of the fund app, one module per area; re-exported here for callers."""
 
+from .claim_documents import check_upload, claim_document_add, claim_document_remove, guarantor_payment_record
 from .claims import (
     ALLOWED_TRANSITIONS,
     claim_approve,
     claim_close_pursuit,
     claim_create,
-    claim_document_add,
-    claim_document_remove,
     claim_pay,
     claim_reject,
     claim_return,
@@ -15,7 +14,6 @@ from .claims import (
     claim_transition,
     claim_update,
     claims_flag_review_overdue,
-    guarantor_payment_record,
 )
 from .ledger import (
     contribution_record,
@@ -34,6 +32,7 @@ from .suspension import suspension_evaluate
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "check_upload",
     "claim_approve",
     "claim_close_pursuit",
     "claim_create",

@@ -20,7 +20,7 @@ from fund.models import Claim, ClaimStatus, Recovery, RefundStatus
 from fund.rules import claims as claim_rules
 from fund.selectors.claims import recoveries_refund_overdue, refunded_total
 from fund.selectors.programme import parameters_in_force
-from fund.services.claims import check_upload
+from fund.services.claim_documents import check_upload
 from fund.services.ledger import recovery_refund_receive
 from registry.audit import record_event
 from registry.errors import BusinessError

@@ -171,15 +171,17 @@ class ApprovalSecondFactorMiddleware:
             return False
         if _APPROVAL_ACTION.match(action):
             return True
-        return any(_APPROVAL_ACTION.match(p) for p in _action_permissions(request.path, action))
+        return any(_APPROVAL_ACTION.match(p) for p in _action_permissions(request, action))
 
 
-def _action_permissions(path: str, action: str) -> tuple[str, ...]:
-    """The ``permissions=[…]`` of the admin action ``action`` posted to the changelist at ``path``."""
+def _action_permissions(request: HttpRequest, action: str) -> tuple[str, ...]:
+    """The ``permissions=[…]`` of the admin action ``action`` posted to this changelist."""
     try:
-        match = resolve(path)
+        match = resolve(request.path)
     except Resolver404:
         return ()
     model_admin = getattr(match.func, "model_admin", None)
-    found = model_admin.get_action(action) if model_admin is not None else None
+    if model_admin is None or not request.user.is_authenticated:
+        return ()
+    found = model_admin.get_actions(request).get(action)
     return tuple(getattr(found[0], "allowed_permissions", ())) if found else ()

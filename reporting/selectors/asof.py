@@ -40,7 +40,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from banks.models import StatusReport
-from fund.models import NON_PERFORMING, Classification, LoanStatus, ParameterSet, Programme, ReferenceRate
+from fund.models import (
+    NON_PERFORMING,
+    Classification,
+    Loan,
+    LoanStatus,
+    ParameterSet,
+    Programme,
+    ReferenceRate,
+)
 from fund.models.claims import COMPENSATED_STATUSES, Claim
 from registry.selectors import lpr_rows
 
@@ -56,8 +64,25 @@ def _reports_until(cutoff_month: date):
     return StatusReport.objects.filter(loan=OuterRef("pk"), is_current=True, month__lte=cutoff_month)
 
 
-def state_annotations(*, as_of: date) -> dict:
-    """``s_*`` annotations: the loan's state as of ``as_of`` (see the module docstring)."""
+def has_stale_loans(*, programme: Programme, as_of: date) -> bool:
+    """Whether any loan signed by ``as_of`` was reported after the cut-off month (a past snapshot)."""
+    return Loan.objects.filter(programme=programme, signed_on__lte=as_of,
+                               last_report_month__gt=month_start(as_of)).exists()
+
+
+def state_annotations(*, as_of: date, stale: bool = True) -> dict:
+    """``s_*`` annotations: the loan's state as of ``as_of`` (see the module docstring).
+
+    With ``stale=False`` (no loan was reported after the cut-off month) the loan's own latest
+    state is the state as of the cut-off, and the expressions are plain columns: no correlated
+    subquery, so PostgreSQL may scan in parallel.
+    """
+    if not stale:
+        return {
+            "s_outstanding": F("outstanding_principal"), "s_overdue_days": F("overdue_days"),
+            "s_classification": F("classification"), "s_status": F("status"), "s_settled_on": F("settled_on"),
+            "s_ever_overdue": F("ever_overdue"),
+        }
     cutoff_month = month_start(as_of)
     fresh = Q(last_report_month__isnull=True) | Q(last_report_month__lte=cutoff_month)
     latest = _reports_until(cutoff_month).order_by("-month", "-id")
@@ -87,10 +112,22 @@ def state_annotations(*, as_of: date) -> dict:
 
 
 def compensated_loan_ids(*, programme: Programme, as_of: date):
-    """Loans whose claim was approved (and possibly paid) by ``as_of``: never subsidised (R28)."""
-    return Claim.objects.filter(
+    """Loans whose claim was approved (and possibly paid) by ``as_of``: never subsidised (R28).
+
+    A list when there are few (the usual case: a literal list keeps the loan scan parallel-safe),
+    else a subquery.
+    """
+    qs = Claim.objects.filter(
         programme=programme, status__in=COMPENSATED_STATUSES, approved_at__date__lte=as_of
-    ).values("loan_id")
+    ).values_list("loan_id", flat=True)
+    ids = list(qs[:5001])
+    return ids if len(ids) <= 5000 else qs
+
+
+def _lpr_window(rows, *, start: date, end: date):
+    """The LPR rows that can be in force between ``start`` and ``end`` (the one in force at ``start`` and later)."""
+    before = [r for r in rows if r[0] <= start]
+    return tuple(before[-1:] + [r for r in rows if start < r[0] <= end])
 
 
 def _lpr_case(field: str, rows: tuple[tuple[date, Decimal], ...]):
@@ -124,9 +161,14 @@ def _subsidy_expr(params: ParameterSet, *, date_field: str | None, as_of: date, 
 
 def subsidy_rate_annotation(*, programme: Programme, as_of: date) -> Case:
     """``s_subsidy_rate``: the interest-subsidy rate (percentage points) to subtract from the contract rate."""
-    rows = lpr_rows()
+    first_signed = Loan.objects.filter(programme=programme).order_by("signed_on").values_list(
+        "signed_on", flat=True).first() or programme.start_date
+    rows = _lpr_window(lpr_rows(), start=min(first_signed, programme.start_date), end=as_of)
     sets = list(ParameterSet.objects.filter(programme=programme).order_by("effective_from"))
-    eligible = Q(s_ever_overdue=False) & ~Q(pk__in=compensated_loan_ids(programme=programme, as_of=as_of))
+    compensated = compensated_loan_ids(programme=programme, as_of=as_of)
+    eligible = Q(s_ever_overdue=False)
+    if not isinstance(compensated, list) or compensated:
+        eligible &= ~Q(pk__in=compensated)
     in_force = [p for p in sets if p.effective_from <= as_of]
     if not in_force:
         return ZERO_RATE

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
@@ -31,7 +32,16 @@ from registry.models import Bank, Enterprise, IndustryDivision, IndustrySection,
 from subsidies.models import LoanApplication, Subsidy, SubsidyKind
 
 from .. import rules
-from .asof import MONEY_OUT, NONPERFORMING, OVERDUE, WEIGHTED_OUT, state_annotations, subsidy_rate_annotation
+from . import grouping
+from .asof import (
+    MONEY_OUT,
+    NONPERFORMING,
+    OVERDUE,
+    WEIGHTED_OUT,
+    has_stale_loans,
+    state_annotations,
+    subsidy_rate_annotation,
+)
 
 DIMENSIONS = ("overall", "region", "section", "division", "bank", "mode", "month", "size")
 ENTERPRISE_DIMENSIONS = ("overall", "region", "section", "division", "size")
@@ -80,10 +90,11 @@ NO_FILTERS = Filters()
 
 def loans_as_of(*, programme: Programme, as_of: date, filters: Filters = NO_FILTERS) -> QuerySet[Loan]:
     """Loans signed by ``as_of`` with their state then (``s_*``) and their interest-subsidy rate."""
+    stale = has_stale_loans(programme=programme, as_of=as_of)
     return (
         Loan.objects.filter(programme=programme, signed_on__lte=as_of)
         .filter(filters.q())
-        .annotate(**state_annotations(as_of=as_of))
+        .annotate(**state_annotations(as_of=as_of, stale=stale))
         .annotate(s_subsidy_rate=subsidy_rate_annotation(programme=programme, as_of=as_of))
     )
 
@@ -174,7 +185,21 @@ def _rollup_all(rows: list[dict], dims: Iterable[str], labels: Labels, sums: tup
     return {d: rules.rollup(rows, key=_key_fn(d, labels), sums=sums) for d in dims}
 
 
+def _loan_figures_grouped(qs: QuerySet[Loan], light: QuerySet[Loan], labels: Labels, *, as_of: date
+                          ) -> dict[str, dict]:
+    """PostgreSQL: the same figures from two statements (``grouping.py``)."""
+    first = light.order_by("signed_on").values_list("signed_on", flat=True).first() or as_of
+    rows = grouping.loan_rows(qs, light, bank_ids=sorted(labels.banks), modes=list(LoanMode.values),
+                              first=first, last=as_of)
+    ent = [r for r in rows if r["set"] == "ent"]
+    out = _rollup_all(ent, ENTERPRISE_DIMENSIONS, labels, LOAN_SUM_FIELDS)
+    for dim in ("bank", "mode", "month"):
+        out[dim] = rules.rollup([r for r in rows if r["set"] == dim], key=_key_fn(dim, labels), sums=LOAN_SUM_FIELDS)
+    return out
+
+
 def _loan_figures(qs: QuerySet[Loan], labels: Labels) -> dict[str, dict]:
+    """Portable: one query over the enterprise cells, one each by bank, mode and month."""
     fine = _unalias(
         qs.values(k_region=F("enterprise__region_id"), k_division=F("enterprise__industry_id"),
                   k_size=F("enterprise__size_class"), k_private=F("enterprise__is_private"))
@@ -192,18 +217,11 @@ def _loan_figures(qs: QuerySet[Loan], labels: Labels) -> dict[str, dict]:
     return out
 
 
-def _applicant_ids(*, programme: Programme, as_of: date):
-    """Enterprises that applied (R40): a loan application or a loan by ``as_of``.
-
-    The subsidies app owns the definition (``subsidies.selectors.applicant_enterprise_ids``);
-    until it exists the same union is computed here.
-    """
-    try:
-        from subsidies.selectors import applicant_enterprise_ids
-    except ImportError:
-        applicant_enterprise_ids = None
-    if applicant_enterprise_ids is not None:
-        return applicant_enterprise_ids(programme=programme, as_of=as_of)
+def _applicant_ids(*, programme: Programme, as_of: date) -> QuerySet:
+    """Enterprises that applied (R40) as a subquery: a loan application by ``as_of`` (local date) or
+    a loan signed by then.  The definition is ``subsidies.selectors.applicant_enterprise_ids``'s
+    (which returns a Python set); kept as a query here so a million loans never travel to Python
+    (``tests/reporting/test_selectors.py`` checks that both agree)."""
     applied = LoanApplication.objects.filter(programme=programme, created_at__date__lte=as_of).values("enterprise_id")
     borrowed = Loan.objects.filter(programme=programme, signed_on__lte=as_of).values("enterprise_id")
     return Enterprise.objects.filter(Q(pk__in=applied) | Q(pk__in=borrowed)).values("pk")
@@ -416,7 +434,14 @@ def _add_programme_figures(
 def indicators(*, programme: Programme, as_of: date, filters: Filters = NO_FILTERS) -> Indicators:
     """All R40 indicators as of ``as_of``, overall and by every dimension."""
     labels = Labels.load()
-    loans = _loan_figures(loans_as_of(programme=programme, as_of=as_of, filters=filters), labels)
+    with transaction.atomic():
+        qs = loans_as_of(programme=programme, as_of=as_of, filters=filters)
+        if connection.vendor == "postgresql":
+            grouping.tune_connection()
+            light = Loan.objects.filter(programme=programme, signed_on__lte=as_of).filter(filters.q())
+            loans = _loan_figures_grouped(qs, light, labels, as_of=as_of)
+        else:
+            loans = _loan_figures(qs, labels)
     # Applicants are enterprises, not loans: they have no bank or mode (docs/statistics.md).
     with_applicants = not (filters.bank_id or filters.mode)
     others = [

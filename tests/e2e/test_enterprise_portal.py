@@ -1,6 +1,7 @@
 """Browser test at a phone-sized viewport: an enterprise activates its account, applies for its
 interest subsidy and, after staff review, approval and payment (done via services), sees it paid."""
 
+import importlib
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +11,17 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Qiye-Xin-Mima-2024"
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):
+    """A transactional test before this one may have flushed what migrations put in the database
+    (content types, permissions, role groups, regions, industries, LPR): put it back, idempotently."""
+    from django.apps import apps
+    from django.core.management.sql import emit_post_migrate_signal
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    importlib.import_module("registry.migrations.0002_reference_data").load(apps, None)
 
 
 @pytest.fixture
@@ -121,3 +133,55 @@ def test_enterprise_activates_applies_and_sees_its_subsidy_paid(live_server, pho
     expect(page.locator("#lookup-result")).to_contain_text("贷款贴息：已支付")
     expect(page.locator("#lookup-result")).not_to_contain_text("成都锦程")
     shot(page, screenshot_dir, "7_lookup")
+
+
+def test_fee_subsidy_upload_on_a_phone_and_a_rejection_with_its_reason(live_server, phone_page, screenshot_dir,
+                                                                      tmp_path):
+    from registry import roles
+    from subsidies import services
+    from subsidies.models import SubsidyKind, SubsidyStatus
+    from tests.factories import EnterpriseFactory, UserFactory
+    from tests.subsidies.factories import (
+        OPEN_WINDOW,
+        EnterpriseUserFactory,
+        GuaranteedLoanFactory,
+        ProgrammeFactory,
+    )
+
+    # given: a settled 政银担 loan and the enterprise's account
+    loan = GuaranteedLoanFactory(programme=ProgrammeFactory(**OPEN_WINDOW), contract_no="DB-2021-0077",
+                                 enterprise=EnterpriseFactory(name="乐山嘉州物流有限公司"))
+    user = EnterpriseUserFactory(enterprise=loan.enterprise)
+    user.set_password(PASSWORD)
+    user.save()
+    fee = next(s for s in services.subsidy_compute_for_settlements(loans=[loan]) if s.kind == SubsidyKind.GUARANTEE_FEE)
+    contract, invoice = tmp_path / "担保合同.pdf", tmp_path / "发票.jpg"
+    contract.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    invoice.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+
+    # when: it logs in and applies with the two documents
+    page = phone_page
+    page.goto(live_server.url + "/enterprise/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(live_server.url + f"/enterprise/subsidies/{fee.pk}/")
+    page.fill("#id_payee_account", "6222021001009999")
+    page.set_input_files("#id_guarantee_contract", str(contract))
+    page.set_input_files("#id_fee_invoice", str(invoice))
+    page.check("#id_confirm")
+    shot(page, screenshot_dir, "8_fee_apply")
+    page.click("main button[type=submit]")
+    expect(page.locator(".badge")).to_contain_text("已申请")
+    expect(page.locator("main")).to_contain_text("担保费发票：发票.jpg")
+
+    # when: the bureau rejects it with a reason
+    handler = UserFactory(username="e2e_handler2", role=roles.HANDLER)
+    services.subsidy_transition(subsidy=fee, to=SubsidyStatus.UNDER_REVIEW, actor=handler)
+    services.subsidy_transition(subsidy=fee, to=SubsidyStatus.REJECTED, actor=handler, reason="发票抬头与借款企业名称不一致")
+
+    # then: the enterprise sees why
+    page.reload()
+    expect(page.locator(".badge")).to_contain_text("未通过")
+    expect(page.locator("main")).to_contain_text("发票抬头与借款企业名称不一致")
+    shot(page, screenshot_dir, "9_rejected")

@@ -96,7 +96,7 @@ def fund_pool(programme, amount: Decimal = Decimal("10000000.00"), on: date | No
 
 
 def attach_all_documents(claim: Claim, actor, *, court_notice: bool = False) -> None:
-    from fund.services.claims import claim_document_add
+    from fund.services import claim_document_add
 
     kinds = claim_rules.required_document_kinds(mode=claim.loan.mode, require_court_notice=court_notice)
     for kind in kinds:
@@ -106,7 +106,7 @@ def attach_all_documents(claim: Claim, actor, *, court_notice: bool = False) -> 
 
 
 def record_guarantor_share(loan, *, amount: Decimal | None = None):
-    from fund.services.claims import guarantor_payment_record
+    from fund.services import guarantor_payment_record
 
     amount = amount if amount is not None else (loan.outstanding_principal * Decimal("0.4")).quantize(Decimal("0.01"))
     return guarantor_payment_record(

@@ -204,3 +204,37 @@ def test_approval_and_payment_need_the_second_factor(settings):
     assert "双因素认证" in response.json()["detail"]
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.UNDER_REVIEW
+
+
+def test_a_retry_after_a_crash_with_the_same_key_completes_the_payment_once():
+    import hashlib
+
+    claim = submitted_claim()
+    fund_pool(claim.programme)
+    payer = _approved(claim)
+    path = f"{URL}{claim.pk}/pay/"
+    # given: the first request's process died after reserving its key ("in progress", nothing paid)
+    IdempotencyRecord.objects.create(user=payer, key="crash-1", response_status=0,
+                                     request_hash=hashlib.sha256(f"POST {path}\n".encode()).hexdigest())
+    api = client_for(payer)
+    # when: the client retries with the same key, twice
+    first = api.post(path, format="json", HTTP_IDEMPOTENCY_KEY="crash-1")
+    again = api.post(path, format="json", HTTP_IDEMPOTENCY_KEY="crash-1")
+    # then: paid exactly once, both answers the same
+    assert first.status_code == 200, first.content
+    assert again.json() == first.json()
+    assert PoolPayment.objects.count() == 1
+    assert IdempotencyRecord.objects.get(key="crash-1").response_status == 200
+
+
+def test_the_service_key_makes_a_repeated_transition_a_no_op():
+    from fund.claims_api import service_key
+    from fund.services import claim_pay
+
+    claim = submitted_claim()
+    fund_pool(claim.programme)
+    payer = _approved(claim)
+    key = service_key(payer, "k")
+    claim_pay(claim=claim, actor=payer, idempotency_key=key)
+    assert claim_pay(claim=claim, actor=payer, idempotency_key=key).status == ClaimStatus.PAID
+    assert PoolPayment.objects.count() == 1

@@ -124,3 +124,14 @@ def test_an_unpaid_refund_is_flagged_after_10_working_days():
     assert list(recoveries_refund_overdue()) == [recovery]
     assert recoveries_flag_refund_overdue() == 1
     assert recoveries_flag_refund_overdue() == 0
+
+
+def test_the_nightly_task_flags_overdue_reviews_and_refunds():
+    from fund.models import Claim
+    from fund.tasks_claims import flag_overdue_claims
+
+    claim = paid_claim()
+    _record(claim, "1000", on=today() - timedelta(days=30))
+    late = submitted_claim()
+    Claim.objects.filter(pk=late.pk).update(review_due_on=today() - timedelta(days=1))
+    assert flag_overdue_claims.delay().get() == {"reviews": 1, "refunds": 1}

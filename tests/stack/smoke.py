@@ -4,7 +4,8 @@ Through HTTP only, as a user would: health; the public page and its static files
 hashed names); security headers; the admin login form with CSRF as bureau_admin (secure
 cookies); a bank's workbook upload (the REST upload when it exists, else the bank portal's form
 as bank01), waiting for the Celery worker to import it; then the statistics
-(/api/public/stats/ when it exists, else the bank's loan list). Each check prints one line
+(/api/public/stats/, the bank's loan list through the API and the portal), and that the upload's
+request id is on its JSON access line and the worker's lines. Each check prints one line
 ``SMOKE <check> PASS|PENDING|FAIL <detail>``; PENDING marks a part another engineer has not
 delivered yet. Exit status 1 when any check FAILs.
 
@@ -14,6 +15,7 @@ delivered yet. Exit status 1 when any check FAILs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -108,30 +110,26 @@ class Smoke:
         prefix = f"SMK{uuid.uuid4().hex[:6].upper()}"
         content = registration_xlsx(rows, prefix=prefix)
         token = self.stack.bank_token()
-        api = StackClient(self.stack.url, token=token)
         rid = f"smoke-upload-{uuid.uuid4().hex[:12]}"
-        probe = api.get("/api/bank/uploads/")
-        if probe.status != 404:
-            r = api.post_form("/api/bank/uploads/", {"kind": "registration"},
-                              files={"file": (f"{prefix}.xlsx", content, XLSX)}, headers={"X-Request-ID": rid})
-            assert r.status in (200, 201, 202), f"POST /api/bank/uploads/ answered {r.status}: {r.text[:300]}"
+        api = StackClient(self.stack.url, token=token)
+        if api.get("/api/bank/uploads/").status != 404:
+            path = "/api/bank/uploads/"
+            r = api.post_form(path, {"kind": "registration"}, files={"file": (f"{prefix}.xlsx", content, XLSX)},
+                              headers={"X-Request-ID": rid})
+            assert r.status in (200, 201, 202), f"POST {path} answered {r.status}: {r.text[:300]}"
             batch_id = str(r.json().get("id"))
-            status_path, how = f"/api/bank/batches/{batch_id}/", "REST /api/bank/uploads/ (token)"
-            poller = api
+            status_path, how, poller = f"/api/bank/batches/{batch_id}/", "REST /api/bank/uploads/ (token)", api
         else:
-            portal = StackClient(self.stack.url)
-            login = portal.login(BANK_USER, self.stack.demo_password)
-            assert login.status == 302, f"bank login answered {login.status}"
-            form = portal.get("/bank/uploads/new/")
-            assert form.status == 200, f"/bank/uploads/new/ answered {form.status}"
-            r = portal.post_form("/bank/uploads/new/", {"kind": "registration"},
-                                 files={"file": (f"{prefix}.xlsx", content, XLSX)}, csrf_from=form,
-                                 headers={"X-Request-ID": rid})
+            path = "/bank/uploads/new/"
+            portal = self.portal()
+            form = portal.get(path)
+            assert form.status == 200, f"{path} answered {form.status}"
+            r = portal.post_form(path, {"kind": "registration"}, files={"file": (f"{prefix}.xlsx", content, XLSX)},
+                                 csrf_from=form, headers={"X-Request-ID": rid})
             assert r.status == 302, f"upload answered {r.status}: {r.text[:300]}"
             assert "/bank/batches/" in r.location, f"upload redirected to {r.location}"
             batch_id = r.location.rstrip("/").split("/")[-1]
-            status_path, how = f"/bank/batches/{batch_id}/progress.json", "bank portal form (REST upload pending)"
-            poller = portal
+            status_path, how, poller = f"/bank/batches/{batch_id}/progress.json", "the bank portal's form", portal
             self.record("rest_upload", "PENDING", "POST /api/bank/uploads/ answers 404: used the portal form")
         started = time.monotonic()
         state: dict = {}
@@ -147,18 +145,31 @@ class Smoke:
         self.record("upload_import", "PASS",
                     f"{rows} rows via {how}: batch {batch_id} {state.get('status')} in {took:.1f}s "
                     f"(warnings {state.get('warning_count')})")
-        self._request_id_in_logs(rid)
-        return {"prefix": prefix, "token": token, "rows": rows, "client": poller}
+        return {"prefix": prefix, "token": token, "rows": rows, "rid": rid, "path": path}
 
-    def _request_id_in_logs(self, rid: str) -> None:
+    def portal(self) -> StackClient:
+        client = StackClient(self.stack.url)
+        login = client.login(BANK_USER, self.stack.demo_password)
+        assert login.status == 302, f"{BANK_USER} login answered {login.status}"
+        return client
+
+    def request_id_logs(self, uploaded: dict) -> None:
+        """The upload's request id is on its JSON access line and on the worker's lines for its task."""
         logs = Path(os.environ.get("STACK_DIR", ROOT / "var" / "stack")) / "logs"
-        web = (logs / "web.log").read_text(encoding="utf-8", errors="replace")
+        rid = uploaded["rid"]
+        access = None
+        for line in (logs / "web.log").read_text(encoding="utf-8", errors="replace").splitlines():
+            if rid in line and '"fundpool.access"' in line:
+                access = json.loads(line)
+        assert access, f"no JSON access line with request id {rid} in web.log"
+        for field in ("time", "level", "logger", "message", "request_id", "user_id", "path", "status", "duration_ms"):
+            assert field in access, f"the access line lacks {field}: {access}"
+        assert access["user_id"], f"the access line names no user: {access}"
         worker = (logs / "worker.log").read_text(encoding="utf-8", errors="replace")
-        web_line = next((line for line in web.splitlines() if rid in line and '"status": 302' in line), "")
-        assert web_line, f"no JSON access line with request id {rid} in web.log"
-        in_worker = rid in worker
+        in_worker = sum(1 for line in worker.splitlines() if rid in line)
         self.record("request_id_logs", "PASS",
-                    f"access line {web_line[:160]}…; worker log carries the id: {'yes' if in_worker else 'no'}")
+                    f"{access['method']} {access['path']} {access['status']} {access['duration_ms']}ms "
+                    f"user {access['user_id']} request_id {rid}; worker lines with that id: {in_worker}")
 
     def statistics(self, uploaded: dict | None) -> None:
         c = StackClient(self.stack.url)
@@ -168,22 +179,24 @@ class Smoke:
             missing = [k for k in STATS_KEYS if k not in body]
             assert not missing, f"/api/public/stats/ lacks {missing}"
             self.record("public_stats", "PASS",
-                        f"loans {body['loans']}, borrowers {body['borrowers']}, principal {body['principal']}")
+                        f"loans {body['loans']}, borrowers {body['borrowers']}, principal {body['principal']}, "
+                        f"pool_balance {body['pool_balance']}")
         else:
             self.record("public_stats", "PENDING", f"/api/public/stats/ answers {r.status}")
         if not uploaded:
             return
         api = StackClient(self.stack.url, token=uploaded["token"])
-        r = api.get("/api/bank/loans/")
+        first = f"{uploaded['prefix']}-000001"
+        r = api.get(f"/api/bank/loans/?contract_no={first}")
         if r.status == 200:
             count = r.json().get("count")
-            self.record("bank_loans_api", "PASS", f"/api/bank/loans/ count {count}")
+            assert count == 1, f"/api/bank/loans/?contract_no={first} counts {count}, not 1"
+            self.record("bank_loans_api", "PASS", f"/api/bank/loans/ finds {first}")
         else:
             self.record("bank_loans_api", "PENDING", f"/api/bank/loans/ answers {r.status}")
-        portal = uploaded["client"]
-        page = portal.get(f"/bank/loans/?q={uploaded['prefix']}")
+        page = self.portal().get("/bank/loans/")
         assert page.status == 200, f"/bank/loans/ answered {page.status}"
-        assert uploaded["prefix"] in page.text, "the uploaded loans are not in the bank's loan list"
+        assert uploaded["prefix"] in page.text, "the uploaded loans are not in the bank portal's loan list"
         self.record("bank_loans_page", "PASS", f"/bank/loans/ lists the {uploaded['prefix']}-… loans")
 
 
@@ -199,6 +212,8 @@ def main() -> int:
     smoke.run("public_page_and_static", smoke.public_page_and_static)
     smoke.run("admin_login", smoke.admin_login)
     uploaded = smoke.run("upload_import", smoke.upload, args.rows)
+    if uploaded:
+        smoke.run("request_id_logs", smoke.request_id_logs, uploaded)
     smoke.run("statistics", smoke.statistics, uploaded)
     failed = [r for r in smoke.results if r[1] == "FAIL"]
     pending = [r for r in smoke.results if r[1] == "PENDING"]
