@@ -148,7 +148,7 @@ class StatusReport(models.Model):
     is_current = models.BooleanField(_("当前有效"), default=True)
     supersedes = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by",
-        verbose_name=_("更正前记录"),
+        verbose_name=_("更正前记录"), db_index=False,  # rarely looked up; one index less per report written
     )
     created_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
 

@@ -53,7 +53,8 @@ def test_monthly_report_updates_each_loans_latest_state(report, loans):
     assert loan.interest_paid_total == Decimal("2875.00")
     stored = StatusReport.objects.get(loan=loan, month=JUNE)
     assert stored.batch_id == batch.pk
-    assert stored.is_current and not stored.is_correction
+    assert stored.is_current
+    assert not stored.is_correction
 
 
 def test_settlement_is_recorded_with_everything_the_subsidy_needs(report, loans, monkeypatch):

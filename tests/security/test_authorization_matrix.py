@@ -62,6 +62,7 @@ from . import matrix as m
 
 pytestmark = pytest.mark.django_db
 
+TIMES = []  # TIMING
 ROLE_GROUPS = {m.HANDLER: roles.HANDLER, m.APPROVER: roles.APPROVER, m.ADMINISTRATOR: roles.ADMINISTRATOR,
                m.AUDITOR: roles.AUDITOR}
 
@@ -278,13 +279,14 @@ class Asker:
 
     def ask(self, call: m.Call, url: str, world: SimpleNamespace, side: str) -> str:
         body = call.body(world, side) if call.body else {}
+        import time as _t; _t0 = _t.perf_counter()  # TIMING
         self.codes.clear()
         savepoint = transaction.atomic()
         savepoint._from_testcase = True  # the views' durable blocks may open inside it, as in a TestCase
         try:
             with savepoint:
                 if call.method == "GET":
-                    response = self.client.get(url)
+                    response = self.client.get(url, follow=call.follow)
                 elif call.json:
                     response = self.client.post(url, body, content_type="application/json")
                 else:
@@ -295,6 +297,7 @@ class Asker:
         finally:
             if call.logs_out:
                 self.login()
+        TIMES.append((_t.perf_counter() - _t0, url))  # TIMING
         answer = m.outcome(response, self.codes)
         return f"error ({response.status_code})" if answer == "error" else answer
 
@@ -351,4 +354,8 @@ def test_each_role_gets_the_answer_the_matrix_expects_from_every_url(role, world
         for route in routes:
             if m.call_for(route.key).second_factor:
                 problems += _check(asker, role, route.key, route, world, m.EXPECTED[route.key][role], otp_pass=True)
+    import os  # TIMING
+    if os.environ.get("MATRIX_TIMING"):  # TIMING
+        print(role, sum(t for t, _ in TIMES), len(TIMES), sorted(TIMES, reverse=True)[:25])  # TIMING
+    TIMES.clear()  # TIMING
     assert not problems, f"{role}: {len(problems)} answers differ from the matrix:\n" + "\n".join(problems)
