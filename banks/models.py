@@ -142,7 +142,10 @@ class StatusReport(models.Model):
     interest_paid_total = models.DecimalField(_("累计实付利息(元)"), **MONEY, default=0)
     guarantee_fee_paid_total = models.DecimalField(_("累计实付担保费(元)"), **MONEY, default=0)
     batch = models.ForeignKey(
-        IntakeBatch, on_delete=models.PROTECT, related_name="status_reports", verbose_name=_("报送批次")
+        IntakeBatch, on_delete=models.PROTECT, related_name="status_reports", verbose_name=_("报送批次"),
+        # No database FK: a batch writes up to 100,000 reports that all point at the batch row it
+        # holds locked, and batches are never deleted; the per-row check at commit cost seconds.
+        db_constraint=False,
     )
     is_correction = models.BooleanField(_("更正"), default=False)
     is_current = models.BooleanField(_("当前有效"), default=True)

@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fund import selectors as fund_selectors
 from fund import services as fund_services
 from fund.models import CooperationState, Loan, Partnership, Programme
 from registry.audit import record_event
 from registry.errors import BusinessError
-from registry.models import Bank, Enterprise, User
+from registry.models import Bank, User
+from subsidies import services as subsidy_services
 
 from .intake import fields as F
 from .intake import reader, rows, safety
@@ -37,7 +39,7 @@ from .intake.context import IntakeContext
 from .intake.issues import ERROR, INFO, WARNING, IntakeRefused, IssueLog
 from .intake.registration import RegistrationValidator, apply_registration, registration_snapshot
 from .intake.status import StatusValidator, apply_status, status_snapshot
-from .models import BatchKind, BatchSource, BatchStatus, IntakeBatch, StatusReport
+from .models import BatchKind, BatchSource, BatchStatus, IntakeBatch
 
 logger = logging.getLogger(__name__)
 
@@ -271,13 +273,8 @@ def _batch_refusal(ctx: IntakeContext, kind: str) -> str:
     problem = ctx.partnership_problem()
     if problem or kind != BatchKind.REGISTRATION:
         return problem
-    allowed = getattr(fund_services, "registration_allowed", None)
-    if allowed is not None:
-        ok, reason = allowed(programme=ctx.programme, bank=ctx.bank, on=ctx.today)
-        return "" if ok else f"暂停新增备案：{reason}（R17）"
-    if ctx.partnership.state == CooperationState.SUSPENDED:
-        return f"{ctx.bank.name}已暂停新增备案：{ctx.partnership.state_reason or '合作状态为暂停'}（R17）"
-    return ""
+    ok, reason = fund_selectors.registration_allowed(programme=ctx.programme, bank=ctx.bank, on=ctx.today)
+    return "" if ok else f"暂停新增备案：{reason}（R17）"
 
 
 def _lap(batch: IntakeBatch, phase: str, started: float) -> float:
@@ -306,7 +303,7 @@ def _run(batch: IntakeBatch) -> dict[str, Any]:
         return _reject(batch, log, rows_seen=0)
     started = _lap(batch, "open", started)
     try:
-        if log.has_errors:  # header problems: the rows cannot be read meaningfully
+        if log.has_errors and batch.source == BatchSource.WORKBOOK:  # header problems: rows unreadable
             return _reject(batch, log, rows_seen=0)
         batch.rows_total = table.row_count
         IntakeBatch.objects.filter(pk=batch.pk).update(rows_total=table.row_count)
@@ -415,6 +412,10 @@ def _apply(batch: IntakeBatch, ctx: IntakeContext, validator, log: IssueLog, cro
         batch.save(update_fields=_finish_fields())
         record_event(actor=batch.uploaded_by, event_type="intake.applied", obj=batch, kind=batch.kind,
                      rows=rows_seen, **batch.summary)
+        started = time.perf_counter()
+    commit = round(time.perf_counter() - started, 3)  # deferred foreign-key checks run here
+    IntakeBatch.objects.filter(pk=batch.pk).update(summary={**batch.summary, "seconds": {
+        **batch.summary["seconds"], "commit": commit}})
     return {"applied": True, "summary": summary}
 
 
@@ -431,33 +432,16 @@ def _fail(batch: IntakeBatch, exc: Exception) -> IntakeBatch:
     return batch
 
 
-ANALYZE_AFTER_ROWS = 10_000
-
-
-def _refresh_statistics(batch: IntakeBatch) -> None:
-    """After a large batch, let PostgreSQL's planner see the new rows at once (autovacuum may
-    take a minute, and until then it plans as if the tables were small)."""
-    if connection.vendor != "postgresql" or batch.rows_total < ANALYZE_AFTER_ROWS:
-        return
-    models = (Loan, Enterprise) if batch.kind == BatchKind.REGISTRATION else (StatusReport, Loan)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))
-
-
 def _after_commit(batch: IntakeBatch, outcome: dict[str, Any]) -> None:
     if "retry_reject" in outcome:
         _reject(batch, *outcome["retry_reject"], rows_seen=batch.rows_total)
         return
-    if outcome.get("applied"):
-        _refresh_statistics(batch)
     if not outcome.get("applied") or batch.kind != BatchKind.STATUS:
         return
-    evaluate = getattr(fund_services, "suspension_evaluate", None)
-    if evaluate is not None:
-        try:
-            evaluate(programme=batch.programme, on=timezone.localdate(), actor=None)  # R31–R33
-        except Exception:
-            logger.exception("suspension evaluation after intake batch %s failed", batch.pk)
+    try:
+        fund_services.suspension_evaluate(programme=batch.programme, on=timezone.localdate(), actor=None)  # R31–R33
+    except Exception:
+        logger.exception("suspension evaluation after intake batch %s failed", batch.pk)
     settled = outcome["summary"].get("settled_loan_ids") or []
     if settled:
         _after_settlements(list(Loan.objects.filter(pk__in=settled).select_related("enterprise", "programme")))
@@ -471,9 +455,8 @@ def _after_settlements(loans: list[Loan]) -> None:
     ``interest_paid_total``, ``guarantee_fee_paid_total``, ``annual_rate``, ``mode``, and
     ``ever_overdue`` (never overdue = ``not loan.ever_overdue``).
 
-    TODO(subsidies): once ``subsidies.services`` has its compute service, call it here directly
-    (a service call, not a signal), e.g. ``for loan in loans: subsidy_compute(loan=loan)``.
-    It must be idempotent: a loan already having its subsidy is left alone.
+    The subsidy service is called directly (a service call, not a signal); it is idempotent, so a
+    loan that already has its subsidy is left alone.
     """
-    return None
+    subsidy_services.subsidy_compute_for_settlements(loans=loans, actor=None)
 

@@ -161,7 +161,8 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
     def run_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST" or not self.has_view_permission(request):
             raise PermissionDenied
-        run = ledger_reconcile(triggered_by=f"admin:{request.user.username}")
+        limit = ReconciliationRun._meta.get_field("triggered_by").max_length  # a long username overflowed it
+        run = ledger_reconcile(triggered_by=f"admin:{request.user.username}"[:limit])
         level = messages.SUCCESS if run.ok else messages.ERROR
         self.message_user(request, f"对账完成：不符 {run.mismatch_count} 项，提示 {run.warning_count} 项", level)
         return redirect("admin:fund_reconciliationrun_change", run.pk)

@@ -145,3 +145,15 @@ def _pg_update(cursor: Any, table: str, pk: models.Field, fields: list[models.Fi
     sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
     cursor.execute(f"UPDATE {table} AS t SET {sets} FROM _bulk_update AS v WHERE t.{qn(pk.column)} = v.pk_")  # noqa: S608 (quoted model names)
     cursor.execute("DROP TABLE _bulk_update")
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """PostgreSQL: ``count`` primary keys taken from the table's sequence in one query, so rows can
+    be copied in with their ids (no look-up afterwards). None elsewhere."""
+    if connection.vendor != "postgresql" or count == 0:
+        return None
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [connection.ops.quote_name(table), column, count])
+        return [row[0] for row in cursor.fetchall()]

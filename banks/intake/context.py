@@ -25,18 +25,19 @@ IN_CHUNK = 2000  # SQLite: stay far below its bound-parameter limit
 PG_IN_CHUNK = 50_000  # PostgreSQL: one array parameter per query (lookups.AnyOf)
 
 
-def chunks(values: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
-    """Lists of at most ``size`` items (for ``__in`` lookups that must stay under parameter limits)."""
+def chunks(values: Iterable[Any], size: int | None = None) -> Iterator[frozenset[Any]]:
+    """Sets of at most ``size`` values for ``field__any_of`` look-ups (SQLite: under its
+    bound-parameter limit; PostgreSQL: one array parameter per query)."""
     if size is None:
         size = PG_IN_CHUNK if connection.vendor == "postgresql" else IN_CHUNK
     batch: list[Any] = []
     for value in values:
         batch.append(value)
         if len(batch) >= size:
-            yield batch
+            yield frozenset(batch)
             batch = []
     if batch:
-        yield batch
+        yield frozenset(batch)
 
 
 def month_end(month: date) -> date:

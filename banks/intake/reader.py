@@ -192,9 +192,8 @@ def percent_styles(zf: zipfile.ZipFile) -> frozenset[int]:
 
 
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
-_FORMULA_CELL = re.compile(
-    rb'<c\b([^>]*)>\s*<f\b[^>]*?(?:/>|>.*?</f>)\s*(<v\s*/>|<v>(.*?)</v>|<v\s[^>]*>(.*?)</v>)?', re.S
-)
+_FORMULA_CELL = re.compile(rb'<c\b([^>]*)>\s*<f\b[^>]*?(?:/>|>.*?</f>)(.*?)</c>', re.S)  # whole cells only
+_CACHED_VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]+)</v>")
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(?:\s*<f\b[^>]*?(?:/>|>.*?</f>))?\s*<v>(.*?)</v>', re.S)
 
 
@@ -215,9 +214,7 @@ def _cell_ref(attrs: bytes) -> tuple[int, int]:
 
 def _scan_cells(block: bytes, found: dict[tuple[int, int], str]) -> None:
     for m in _FORMULA_CELL.finditer(block):
-        v_elem, v1, v2 = m.group(2), m.group(3), m.group(4)
-        value = v1 if v1 is not None else v2
-        if v_elem is None or (not value and b't="str"' not in m.group(1)):
+        if _CACHED_VALUE.search(m.group(2)) is None and b't="str"' not in m.group(1):
             found[_cell_ref(m.group(1))] = FORMULA_MISSING
     for m in _ERROR_CELL.finditer(block):
         found[_cell_ref(m.group(1))] = ERROR_PREFIX + m.group(2).decode("utf-8", "replace")
@@ -231,21 +228,17 @@ def _scan_percent(block: bytes, percent_re: re.Pattern, found: dict[tuple[int, i
 
 
 _TOKENS = (b"<f", b't="e"')
-
-
-def _has_token(prev: bytes, chunk: bytes) -> bool:
-    seam = prev[-8:] + chunk[:8]
-    return any(t in chunk or t in seam for t in _TOKENS)
+_TAIL = 256 * 1024  # bytes of stream kept before each block: more than any single cell
 
 
 def scan_sheet_xml(zf: zipfile.ZipFile, part: str, styles: frozenset[int]) -> dict[tuple[int, int], str]:
     """(row, col) 0-based → marker for formula cells without cached value, error cells, percent cells.
 
-    Streams the part in 1 MB blocks.  The cell regexes run only on a block (joined to the one
-    before, and repeated with the one after, so a cell cut by a block boundary is seen whole) that
-    contains a formula or an error; a sheet with neither (the usual case) costs one decompression
-    pass and a byte search per block.  Percent-styled cells are looked for only when the workbook
-    has percent styles.
+    Streams the part in 1 MB blocks; each block is looked at together with the 256 KB before it, so
+    a cell cut by a block boundary is seen whole (the next window too, after a hit).  The cell
+    regexes run only on windows that contain a formula or an error: a sheet with neither (the
+    usual case) costs one decompression pass and a byte search per block.  Percent-styled cells are
+    looked for only when the workbook has percent styles.
     """
     percent_re = None
     if styles:
@@ -253,19 +246,20 @@ def scan_sheet_xml(zf: zipfile.ZipFile, part: str, styles: frozenset[int]) -> di
         percent_re = re.compile(rb'<c\b[^>]*?\bs="(?:' + alternatives + rb')"[^>]*>')
     found: dict[tuple[int, int], str] = {}
     total = 0
-    prev = b""
-    flagged = False
+    tail = b""
+    pending = False
     with zf.open(part) as fh:
         while chunk := fh.read(_CHUNK):
             total += len(chunk)
             if total > MAX_UNCOMPRESSED_BYTES:
                 raise IntakeRefused("工作表解压后过大（疑似压缩炸弹），已拒绝", code="zip_bomb")
-            hit = _has_token(prev, chunk)
-            if hit or flagged:
-                _scan_cells(prev + chunk, found)
+            window = tail + chunk
+            hit = any(token in window for token in _TOKENS)
+            if hit or pending:
+                _scan_cells(window, found)
             if percent_re is not None:
-                _scan_percent(prev[-1024:] + chunk, percent_re, found)
-            flagged, prev = hit, chunk
+                _scan_percent(window, percent_re, found)
+            pending, tail = hit, window[-_TAIL:]
     return found
 
 

@@ -27,7 +27,7 @@ from registry import rules
 from registry.models import Enterprise
 
 from . import fields as F
-from .bulk import bulk_insert, bulk_update_rows
+from .bulk import bulk_insert, bulk_update_rows, reserve_ids
 from .context import IntakeContext, chunks
 from .issues import IssueLog
 from .rows import INVALID
@@ -300,7 +300,7 @@ class RegistrationValidator:
         plan.snapshot = registration_snapshot(self.ctx)
         self._duplicates(plan)
         enterprises = self._enterprises(plan)
-        self._annual_cap(plan)
+        self._annual_cap(plan, {e["id"]: code for code, e in enterprises.items()})
         self._enterprise_plan(plan, enterprises)
         return plan
 
@@ -346,9 +346,9 @@ class RegistrationValidator:
                           f"“{earlier}”不一致，请核对", row.name, "R6", level="warning")
         return found
 
-    def _annual_cap(self, plan: RegistrationPlan) -> None:
+    def _annual_cap(self, plan: RegistrationPlan, codes_by_id: dict[int, str]) -> None:
         rows = [r for r in plan.rows if not r.skip]
-        totals = annual_totals(self.ctx, {r.credit_code for r in rows})
+        totals = annual_totals(self.ctx, codes_by_id)
         running: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
         for row in rows:
             key = (row.credit_code, row.signed_on.year)
@@ -379,12 +379,14 @@ ENTERPRISE_INPUTS = ("region_id", "industry_code", "industry_id", "employees", "
                      "size_class", "is_private")
 
 
+def _enterprise_tuple(row: RegRow) -> tuple[Any, ...]:
+    """The row's enterprise inputs in ENTERPRISE_INPUTS order."""
+    return (row.region, row.industry_code, row.division, row.employees, row.revenue, row.assets, row.size_class,
+            row.is_private)
+
+
 def _enterprise_values(row: RegRow) -> dict[str, Any]:
-    return {
-        "region_id": row.region, "industry_code": row.industry_code, "industry_id": row.division,
-        "employees": row.employees, "revenue_10k": row.revenue, "assets_10k": row.assets,
-        "size_class": row.size_class, "is_private": row.is_private,
-    }
+    return dict(zip(ENTERPRISE_INPUTS, _enterprise_tuple(row), strict=True))
 
 
 _USCC_VALUES = {char: i for i, char in enumerate(rules.USCC_CHARSET)}
@@ -427,19 +429,22 @@ def existing_loans(ctx: IntakeContext, contract_nos: list[str]) -> dict[str, dic
     return found
 
 
-def annual_totals(ctx: IntakeContext, codes: set[str]) -> dict[tuple[str, int], Decimal]:
-    """R11: principal already registered per (credit code, signing year), across all banks."""
+def annual_totals(ctx: IntakeContext, codes_by_id: dict[int, str]) -> dict[tuple[str, int], Decimal]:
+    """R11: principal already registered in this programme per (credit code, signing year), across
+    all banks, for the enterprises already in the register (by their index; programme compared here)."""
     totals: dict[tuple[str, int], Decimal] = {}
-    for chunk in chunks(sorted(codes)):
+    programme_id = ctx.programme.pk
+    for chunk in chunks(sorted(codes_by_id)):
         rows = (
-            Loan.objects.filter(programme=ctx.programme, enterprise__credit_code__any_of=chunk)
+            Loan.objects.filter(enterprise_id__any_of=chunk)
             .annotate(year=ExtractYear("signed_on"))
-            .values_list("enterprise__credit_code", "year")
+            .values_list("enterprise_id", "programme_id", "year")
             .annotate(total=Sum("principal"))
             .order_by()
         )
-        for code, year, total in rows:
-            totals[(code, year)] = total
+        for enterprise_id, loan_programme, year, total in rows:
+            if loan_programme == programme_id:
+                totals[(codes_by_id[enterprise_id], year)] = total
     return totals
 
 
@@ -459,15 +464,21 @@ def apply_registration(plan: RegistrationPlan, *, ctx: IntakeContext, batch_id: 
     ids = dict(plan.enterprise_ids)
     if plan.creates:
         columns = ["credit_code", "name", *ENTERPRISE_INPUTS]
-        bulk_insert(Enterprise, columns, (
-            (code, row.name, *_enterprise_values(row).values()) for code, row in plan.creates.items()
-        ))
-        for chunk in chunks(plan.creates):
-            qs = Enterprise.objects.filter(credit_code__any_of=chunk)
-            ids.update(qs.values_list("credit_code", "id"))
+        reserved = reserve_ids(Enterprise, len(plan.creates))
+        if reserved is not None:  # PostgreSQL: copy the rows in with their ids
+            ids.update(zip(plan.creates, reserved, strict=True))
+            bulk_insert(Enterprise, ["id", *columns], (
+                (ids[code], code, row.name, *_enterprise_tuple(row)) for code, row in plan.creates.items()
+            ))
+        else:
+            bulk_insert(Enterprise, columns, (
+                (code, row.name, *_enterprise_tuple(row)) for code, row in plan.creates.items()
+            ))
+            for chunk in chunks(plan.creates):
+                ids.update(Enterprise.objects.filter(credit_code__any_of=chunk).values_list("credit_code", "id"))
     if plan.updates:
         bulk_update_rows(Enterprise, list(ENTERPRISE_INPUTS),
-                         [(pk, *_enterprise_values(row).values()) for pk, row in plan.updates.items()])
+                         [(pk, *_enterprise_tuple(row)) for pk, row in plan.updates.items()])
     rows = [r for r in plan.rows if not r.skip]
     loan_columns = [
         "programme_id", "bank_id", "contract_no", "enterprise_id", "enterprise_name", "mode", "guarantor_id",

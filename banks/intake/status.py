@@ -34,7 +34,7 @@ CLOSED = (LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
 FIGURES = ("outstanding_principal", "principal_repaid", "interest_paid", "overdue_days", "classification",
            "status", "settled_on", "interest_paid_total", "guarantee_fee_paid_total")
 FIGURE_LABELS = {f.name: f.header for f in FIELDS}
-LOAN_COLUMNS = ("id", "contract_no", "disbursed_on", "principal", "status", "outstanding_principal",
+LOAN_COLUMNS = ("id", "contract_no", "programme_id", "disbursed_on", "principal", "status", "outstanding_principal",
                 "last_report_month", "ever_overdue", "nonperforming_since", "mode", "interest_paid_total")
 
 
@@ -44,6 +44,7 @@ class LoanInfo:
 
     id: int
     contract_no: str
+    programme_id: int
     disbursed_on: date
     principal: Decimal
     status: str
@@ -245,11 +246,15 @@ class StatusValidator:
 
 
 def loans_by_contract(ctx: IntakeContext, contract_nos: set[str]) -> dict[int, LoanInfo]:
+    """The bank's loans of this programme among ``contract_nos`` (by the (bank, contract) key's
+    index; the programme is compared here so no database picks a worse index)."""
     loans: dict[int, LoanInfo] = {}
+    programme_id = ctx.programme.pk
     for chunk in chunks(sorted(contract_nos)):
-        qs = Loan.objects.filter(bank=ctx.bank, programme=ctx.programme, contract_no__any_of=chunk)
+        qs = Loan.objects.filter(bank=ctx.bank, contract_no__any_of=chunk)
         for values in qs.values_list(*LOAN_COLUMNS):
-            loans[values[0]] = LoanInfo(*values)
+            if values[2] == programme_id:
+                loans[values[0]] = LoanInfo(*values)
     return loans
 
 

@@ -12,12 +12,13 @@ statements that group them once into every dimension:
 
 Results are identical to the portable path (``tests/reporting/test_grouping.py``).  The build also
 switches JIT off for its transaction: compiling the large CASE expressions cost more than running
-them, and raises work_mem so the grouping stays in memory.
+them; raises work_mem so the grouping stays in memory; and prefers hash aggregation (the planner
+cannot know that a million loans fall into a few thousand cells, and sorting text keys is slow).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Case, ExpressionWrapper, F, QuerySet, Value, When
@@ -32,7 +33,8 @@ KEYS = ("k_region", "k_division", "k_size", "k_private", "k_bank", "k_mode", "k_
 SETS = "GROUPING SETS ((k_region, k_division, k_size, k_private), (k_bank), (k_mode), (k_month))"
 FLAGS = ("GROUPING(k_region, k_division, k_size, k_private) AS g_ent, GROUPING(k_bank) AS g_bank, "
          "GROUPING(k_mode) AS g_mode, GROUPING(k_month) AS g_month")
-SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '128MB'")
+SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '128MB'", "SET LOCAL enable_sort = off",
+            "SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def _keys() -> dict:
@@ -48,6 +50,14 @@ def tune_connection() -> None:
     with connection.cursor() as cursor:
         for statement in SETTINGS:
             cursor.execute(statement)
+
+
+def restore_connection() -> None:
+    """Back to the server's settings for the rest of the caller's transaction."""
+    with connection.cursor() as cursor:
+        for statement in SETTINGS:
+            name = statement.split()[2]
+            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
 
 
 def _rows(sql: str, params) -> list[dict]:
@@ -75,10 +85,14 @@ def _sums(qs: QuerySet[Loan]) -> list[dict]:
     ).order_by()
     inner, params = per_loan.query.sql_with_params()
     keys = ", ".join(KEYS)
+    # First the finest cells (a plain GROUP BY: PostgreSQL aggregates it in parallel), then the
+    # grouping sets over those few thousand rows.
     return _rows(
-        f"SELECT {FLAGS}, {keys}, COUNT(*) AS loans, SUM(v_principal) AS principal_sum, "  # noqa: S608 - ORM SQL
-        f"SUM(v_outstanding) AS outstanding, SUM(v_overdue) AS overdue, SUM(v_npl) AS npl, "
-        f"SUM(v_rate_x) AS rate_x, SUM(v_eff_x) AS eff_x FROM ({inner}) t GROUP BY {SETS}",
+        f"SELECT {FLAGS}, {keys}, SUM(loans) AS loans, SUM(principal_sum) AS principal_sum, "  # noqa: S608
+        "SUM(outstanding) AS outstanding, SUM(overdue) AS overdue, SUM(npl) AS npl, SUM(rate_x) AS rate_x, "
+        f"SUM(eff_x) AS eff_x FROM (SELECT {keys}, COUNT(*) AS loans, SUM(v_principal) AS principal_sum, "
+        "SUM(v_outstanding) AS outstanding, SUM(v_overdue) AS overdue, SUM(v_npl) AS npl, "
+        f"SUM(v_rate_x) AS rate_x, SUM(v_eff_x) AS eff_x FROM ({inner}) t GROUP BY {keys}) f GROUP BY {SETS}",
         params,
     )
 
@@ -105,24 +119,38 @@ def borrower_masks(light: QuerySet[Loan], *, bank_ids: list[int], modes: list[st
     narrow, params = light.values(
         k_ent=F("enterprise_id"), k_bank=F("bank_id"), k_mode=F("mode"), k_signed=F("signed_on"),
     ).order_by().query.sql_with_params()
+    base = {"bank": min(bank_ids, default=0), "month": months[0] if months else 0}
     value_sql = {
         "bank": "t.k_bank",
-        "mode": "t.k_mode",
+        "mode": "CASE t.k_mode " + " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(modes)) + " END",
         "month": "(EXTRACT(YEAR FROM t.k_signed)::int * 12 + EXTRACT(MONTH FROM t.k_signed)::int - 1)",
     }
     folds, sums, columns = [], [], []
     params = list(params)
     fold_params: list = []
     for dim, values in dims.items():
+        if dim == "mode":
+            values = list(range(len(modes)))
+        offset = base.get(dim, 0)
+        dense = not values or max(values) - offset < 62 * len(_chunks(values))
         for c, chunk in enumerate(_chunks(values)):
             mask = f"m_{dim}_{c}"
-            cast = "::varchar[]" if dim == "mode" else "::int[]"
-            folds.append(f"bit_or(COALESCE(1::bigint << (array_position(%s{cast}, {value_sql[dim]}) - 1), 0)) AS {mask}")
-            fold_params.append(chunk)
-            for i, value in enumerate(chunk):
-                column = f"c_{dim}_{c}_{i}"
-                sums.append(f"SUM(({mask} >> {i}) & 1) AS {column}")
-                columns.append((dim, value, column))
+            if dense:
+                # bit (value − offset) of chunk c: plain arithmetic, no array search per row
+                low = offset + 62 * c
+                folds.append(f"bit_or(CASE WHEN ({value_sql[dim]} - %s) BETWEEN 0 AND 61 "
+                             f"THEN 1::bigint << ({value_sql[dim]} - %s)::int ELSE 0 END) AS {mask}")
+                fold_params += [low, low]
+                positions = {v: v - low for v in values if 0 <= v - low < 62}
+            else:
+                folds.append(f"bit_or(COALESCE(1::bigint << (array_position(%s::int[], {value_sql[dim]}) - 1), 0)) "
+                             f"AS {mask}")
+                fold_params.append(chunk)
+                positions = {v: i for i, v in enumerate(chunk)}
+            for value, bit in positions.items():
+                column = f"c_{dim}_{c}_{bit}"
+                sums.append(f"SUM(({mask} >> {bit}) & 1) AS {column}")
+                columns.append((dim, modes[value] if dim == "mode" else value, column))
     enterprise = Enterprise._meta.db_table
     sql = (
         "SELECT e.region_id AS region, e.industry_id AS division, e.size_class AS size, "  # noqa: S608 - ORM SQL
@@ -157,6 +185,8 @@ def loan_rows(qs: QuerySet[Loan], light: QuerySet[Loan], *, bank_ids: list[int],
     counts = {("ent", c["region"], c["division"], c["size"], c["private"]): c for c in cells}
     out = []
     for row in _sums(qs):
+        if isinstance(row["k_month"], datetime):  # raw SQL: DATE_TRUNC gives a timestamp
+            row["k_month"] = row["k_month"].date()
         kind = _set_of(row)
         if kind == "ent":
             found = counts.get(("ent", row["k_region"], row["k_division"], row["k_size"], row["k_private"]), {})

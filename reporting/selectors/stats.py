@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
 from fund.models import Loan, LoanMode, Partnership, Programme
@@ -218,33 +218,32 @@ def _loan_figures(qs: QuerySet[Loan], labels: Labels) -> dict[str, dict]:
 
 
 def _applicant_ids(*, programme: Programme, as_of: date) -> QuerySet:
-    """Enterprises that applied (R40) as a subquery: a loan application by ``as_of`` (local date) or
-    a loan signed by then.  The definition is ``subsidies.selectors.applicant_enterprise_ids``'s
-    (which returns a Python set); kept as a query here so a million loans never travel to Python
-    (``tests/reporting/test_selectors.py`` checks that both agree)."""
+    """Enterprises that applied (R40): a loan application by ``as_of`` (local date) or a loan signed
+    by then — ``subsidies.selectors.applicant_enterprise_ids``'s definition, as a query (used by the
+    tests to check that both agree)."""
     applied = LoanApplication.objects.filter(programme=programme, created_at__date__lte=as_of).values("enterprise_id")
     borrowed = Loan.objects.filter(programme=programme, signed_on__lte=as_of).values("enterprise_id")
     return Enterprise.objects.filter(Q(pk__in=applied) | Q(pk__in=borrowed)).values("pk")
 
 
-def _applicant_figures(*, programme: Programme, as_of: date, filters: Filters, labels: Labels) -> dict:
-    ids = _applicant_ids(programme=programme, as_of=as_of)
-    enterprise_q = Q()
+def _applied_only_figures(*, programme: Programme, as_of: date, filters: Filters, labels: Labels) -> dict:
+    """Enterprises that applied by ``as_of`` but have no loan signed by then, per enterprise cell.
+
+    Applicants = enterprises with loans + these (each enterprise once): the loans side is already
+    counted exactly, and applications are few, so this never scans the loans but by index.
+    """
+    borrowed = Loan.objects.filter(programme=programme, signed_on__lte=as_of, enterprise=OuterRef("enterprise"))
+    apps = LoanApplication.objects.filter(programme=programme, created_at__date__lte=as_of).filter(~Exists(borrowed))
     for name, value in (("region_id", filters.region), ("industry_id", filters.division),
                         ("industry__section_id", filters.section)):
         if value:
-            enterprise_q &= Q(**{name: value})
-    rows: list[dict] = []
-    keys = {"k_region": F("region_id"), "k_division": F("industry_id"), "k_size": F("size_class")}
-    if isinstance(ids, QuerySet):
-        chunks: Iterable = [ids]
-    else:
-        id_list = sorted(ids)
-        chunks = [id_list[i:i + 5000] for i in range(0, len(id_list), 5000)]
-    for chunk in chunks:
-        rows += _unalias(Enterprise.objects.filter(enterprise_q, pk__in=chunk).values(**keys)
-                     .annotate(applicants=Count("pk")).order_by())
-    return _rollup_all(rows, ENTERPRISE_DIMENSIONS, labels, ("applicants",))
+            apps = apps.filter(**{f"enterprise__{name}": value})
+    rows = _unalias(
+        apps.values(k_region=F("enterprise__region_id"), k_division=F("enterprise__industry_id"),
+                    k_size=F("enterprise__size_class"))
+        .annotate(applied_only=Count("enterprise_id", distinct=True)).order_by()
+    )
+    return _rollup_all(rows, ENTERPRISE_DIMENSIONS, labels, ("applied_only",))
 
 
 def _claim_figures(*, programme: Programme, as_of: date, filters: Filters, labels: Labels) -> dict:
@@ -440,12 +439,13 @@ def indicators(*, programme: Programme, as_of: date, filters: Filters = NO_FILTE
             grouping.tune_connection()
             light = Loan.objects.filter(programme=programme, signed_on__lte=as_of).filter(filters.q())
             loans = _loan_figures_grouped(qs, light, labels, as_of=as_of)
+            grouping.restore_connection()
         else:
             loans = _loan_figures(qs, labels)
     # Applicants are enterprises, not loans: they have no bank or mode (docs/statistics.md).
     with_applicants = not (filters.bank_id or filters.mode)
     others = [
-        _applicant_figures(programme=programme, as_of=as_of, filters=filters, labels=labels)
+        _applied_only_figures(programme=programme, as_of=as_of, filters=filters, labels=labels)
         if with_applicants else {},
         _claim_figures(programme=programme, as_of=as_of, filters=filters, labels=labels),
         _recovery_figures(programme=programme, as_of=as_of, filters=filters, labels=labels),
@@ -461,8 +461,9 @@ def indicators(*, programme: Programme, as_of: date, filters: Filters = NO_FILTE
             merged: dict[str, Any] = {}
             for part in others:
                 merged.update(part.get(dim, {}).get(key, {}))
-            if with_applicants and dim in ENTERPRISE_DIMENSIONS and "applicants" not in merged:
-                merged["applicants"] = 0
+            if with_applicants and dim in ENTERPRISE_DIMENSIONS:
+                borrowers = loans.get(dim, {}).get(key, {}).get("borrowers") or 0
+                merged["applicants"] = int(borrowers) + int(merged.pop("applied_only", 0) or 0)
             name, parent = _name(dim, key, labels)
             rows.append({"key": _public_key(dim, key, labels), "_key": key, "name": name, "parent": parent,
                          "metrics": row_metrics(loans.get(dim, {}).get(key), merged)})

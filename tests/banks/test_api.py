@@ -161,7 +161,7 @@ def test_openapi_schema_documents_the_bank_endpoints(api):
     response = api.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/bank/uploads/", "/api/bank/batches/{pk}/", "/api/bank/registrations/",
+    for path in ("/api/bank/uploads/", "/api/bank/batches/{id}/", "/api/bank/registrations/",
                  "/api/bank/status-reports/", "/api/bank/loans/", "/api/bank/exceptions/"):
         assert path in paths
 

@@ -230,11 +230,12 @@ def test_annual_cap_counts_rows_of_the_same_batch_r11(upload, world):
     assert _issues(batch) == [(3, "贷款金额(元)", "R11", "error")]
 
 
-def test_suspended_bank_is_refused_with_the_reason_r17(upload, world, monkeypatch):
-    from fund import services as fund_services
+def test_suspended_bank_is_refused_with_the_reason_r17(upload, world):
+    from fund.services import partnership_set_state
 
-    monkeypatch.setattr(fund_services, "registration_allowed",
-                        lambda **kw: (False, "逾期率 6.20% 超过 5%（R31）"), raising=False)
+    partnership = Partnership.objects.get(bank=world.bank)
+    partnership_set_state(partnership=partnership, state=CooperationState.SUSPENDED,
+                          reason="逾期率 6.20% 超过 5%", rule="R31")
     batch = upload(registration_workbook([registration_row()]))
     assert batch.status == BatchStatus.REJECTED
     assert "逾期率 6.20%" in batch.issues[0]["message"]
@@ -242,14 +243,15 @@ def test_suspended_bank_is_refused_with_the_reason_r17(upload, world, monkeypatc
     assert Loan.objects.count() == 0
 
 
-def test_suspended_partnership_refuses_registration_without_the_fund_service(upload, world, monkeypatch):
-    from fund import services as fund_services
+def test_pool_below_its_floor_stops_registrations_r33(upload, world, monkeypatch):
+    from fund.selectors import suspension
 
-    monkeypatch.delattr(fund_services, "registration_allowed", raising=False)
-    Partnership.objects.filter(bank=world.bank).update(state=CooperationState.SUSPENDED, state_reason="R31 逾期率超标")
+    monkeypatch.setattr(suspension, "programme_stops",
+                        lambda **kw: [("R33", "资金池余额低于出资额的 10%")])
     batch = upload(registration_workbook([registration_row()]))
     assert batch.status == BatchStatus.REJECTED
-    assert "R31 逾期率超标" in batch.issues[0]["message"]
+    assert "R33" in batch.issues[0]["message"] or "资金池余额" in batch.issues[0]["message"]
+    assert Loan.objects.count() == 0
 
 
 def test_late_registration_needs_a_staff_override_reason_r15(upload, world):

@@ -6,7 +6,14 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+from tests.reporting.pilot_loader import restore_reference_data
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):
+    restore_reference_data()
 
 
 @pytest.fixture

@@ -36,6 +36,18 @@ def _month(text: str) -> date:
     return date(int(text[:4]), int(text[5:7]), 1)
 
 
+def restore_reference_data() -> None:
+    """A transactional test before this one may have flushed what migrations put in the database
+    (content types, permissions, role groups, regions, industries, LPR): put it back, idempotently."""
+    import importlib
+
+    from django.apps import apps
+    from django.core.management.sql import emit_post_migrate_signal
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    importlib.import_module("registry.migrations.0002_reference_data").load(apps, None)
+
+
 def load_pilot(*, with_reports: bool = True) -> Programme:
     out = io.StringIO()
     foundation.load_programme(out)

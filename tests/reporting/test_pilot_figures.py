@@ -13,8 +13,7 @@ from reporting.models import Snapshot, SnapshotStatus
 from reporting.selectors import indicators
 from reporting.selectors.snapshots import latest_published, public_document
 from reporting.services import snapshot_build
-from subsidies.models import LoanApplication
-from tests.reporting.pilot_loader import load_pilot
+from tests.reporting.pilot_loader import load_pilot, restore_reference_data
 
 pytestmark = pytest.mark.django_db
 CUTOFF = date(2022, 5, 28)
@@ -31,9 +30,8 @@ PUBLISHED = {
 }
 
 
-def _assert_pilot(doc: dict, *, applicants: bool = True) -> None:
-    expected = PUBLISHED if applicants else {k: v for k, v in PUBLISHED.items() if k != "applicants"}
-    assert {k: doc[k] for k in expected} == expected
+def _assert_pilot(doc: dict) -> None:
+    assert {k: doc[k] for k in PUBLISHED} == PUBLISHED
     regions = {c["name"] for c in doc["by_region"]}
     assert {"成都市", "乐山市", "泸州市"} <= regions
     industries = {c["code"] for c in doc["by_industry"]}
@@ -62,21 +60,19 @@ def test_pilot_private_share_and_rates_hold_for_every_mode_together():
     assert {r["key"] for r in rows} == {"bank", "bank_guarantor"}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_demo_snapshot_shows_the_pilot(settings):
     """Through ``load_demo``: the pilot's loans come in through the banks' intake, and the demo's
     last step publishes the snapshot as of the cut-off."""
+    restore_reference_data()
     settings.DEMO_PASSWORD = "Demo-Passw0rd!x"
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     snapshot = latest_published(as_of=CUTOFF)
-    assert snapshot is not None and snapshot.as_of == CUTOFF and snapshot.status == SnapshotStatus.PUBLISHED
+    assert snapshot is not None
+    assert snapshot.as_of == CUTOFF
+    assert snapshot.status == SnapshotStatus.PUBLISHED
     doc = public_document(snapshot)
-    _assert_pilot(doc, applicants=False)
+    _assert_pilot(doc)
     # idempotent: a second run publishes nothing new
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Snapshot.objects.filter(as_of=CUTOFF).count() == 1
-    if not LoanApplication.objects.exists():
-        # The demo has no step yet that files the 168 applications of the applicants without a loan
-        # (banks.demo.pilot.PilotData.applications); until it does, applicants = borrowers.
-        pytest.xfail(f"演示数据尚未载入贷款意向申请：申请企业 {doc['applicants']}（应为 372）")
-    assert doc["applicants"] == PUBLISHED["applicants"]

@@ -23,7 +23,8 @@ def test_stats_page_is_served_at_root_and_stats_without_login(client, published)
         response = client.get(url)
         assert response.status_code == 200
         body = response.content.decode()
-        assert "4.17%" in body and "3.17%" in body  # avg and effective rates
+        assert "4.17%" in body
+        assert "3.17%" in body
         assert "0.05" in body  # 5,000,000 元 = 0.05 亿元
         assert f"/stats/charts/{published.pk}/region.svg" in body
 
@@ -51,7 +52,8 @@ def test_public_chart_is_an_svg_without_script_and_with_its_own_policy(client, p
     assert response.status_code == 200
     assert response["Content-Type"].startswith("image/svg+xml")
     assert "script-src" not in response["Content-Security-Policy"]
-    assert b"<script" not in response.content and b"<svg" in response.content
+    assert b"<script" not in response.content
+    assert b"<svg" in response.content
     assert client.get(f"/stats/charts/{published.pk}/nope.svg").status_code == 404
 
 
@@ -62,11 +64,14 @@ def test_chart_of_a_draft_is_not_public(client, small):
 
 def test_public_json_serves_the_latest_published_snapshot_on_or_before_as_of(client, small, published):
     data = client.get("/api/public/stats/?as_of=2022-04-15").json()
-    assert data["as_of"] == "2022-03-31" and data["snapshot"] == published.pk
-    assert data["principal"] == "5000000.00" and data["avg_rate"] == "4.17"
+    assert data["as_of"] == "2022-03-31"
+    assert data["snapshot"] == published.pk
+    assert data["principal"] == "5000000.00"
+    assert data["avg_rate"] == "4.17"
     assert client.get("/api/public/stats/").json()["snapshot"] == published.pk
     missing = client.get("/api/public/stats/?as_of=2021-01-01")
-    assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "no_snapshot"
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["code"] == "no_snapshot"
     assert client.get("/api/public/stats/?as_of=2022-13-01").status_code == 400
 
 
@@ -80,5 +85,6 @@ def test_reports_api_is_for_bureau_staff_only(client, published):
     assert listing["results"][0]["id"] == published.pk
     detail = client.get(reverse("reports-api:snapshot-detail", args=[published.pk])).json()
     overall = detail["breakdowns"]["overall"][0]["metrics"]
-    assert overall["principal"] == "5000000.00" and overall["effective_rate"] == "3.17"
+    assert overall["principal"] == "5000000.00"
+    assert overall["effective_rate"] == "3.17"
     assert detail["links"]["pdf"].endswith("/report.pdf")

@@ -26,13 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from fund.models.claims import DocumentKind
@@ -243,19 +244,18 @@ class Call:
     body: Body | None = None
     json: bool = False
     path: Callable[[Any, str], str] | None = None  # for unnamed patterns
-    follow: bool = False  # judge the page a redirect leads to (the admin's object redirect)
     owned_body: bool = False  # the body names the organisation's object (a bank code, a loan)
     second_factor: bool = False  # approval / payment: refused without a verified second factor
     logs_out: bool = False
 
 
 def _yesterday() -> str:
-    return (date.today() - timedelta(days=1)).isoformat()  # noqa: DTZ011 (a form date)
+    return (timezone.localdate() - timedelta(days=1)).isoformat()
 
 
 BANK_QUERY = {"bank": Ref("bank_code", owned=False)}  # bureau staff pick a bank; others ignore it
-RECORDS = Call("POST", json=True, owned_body=True, body=lambda w, s: {"records": [{"contract_no": "HT-MATRIX"}],
-                                                    "bank": w.ids[s]["bank_code"]})
+RECORDS = Call("POST", json=True, owned_body=True,
+               body=lambda w, s: {"records": [{"contract_no": "HT-MATRIX"}], "bank": w.ids[s]["bank_code"]})
 
 CALLS: dict[str, Call] = {
     "stats:chart": Call(kwargs={"snapshot_id": Ref("snapshot", owned=False), "name": "region"}),
@@ -373,7 +373,7 @@ def _resolve(value: Any, world: Any, side: str) -> Any:
     return world.ids[side][value.name] if isinstance(value, Ref) else value
 
 
-def build_url(key: str, route: Route, call: Call, world: Any, side: str) -> str:
+def build_url(route: Route, call: Call, world: Any, side: str) -> str:
     if call.path is not None:
         url = call.path(world, side)
     else:
