@@ -35,7 +35,7 @@ from subsidies import services as subsidy_services
 
 from .intake import fields as F
 from .intake import reader, rows, safety
-from .intake.context import IntakeContext
+from .intake.context import IntakeContext, chunks
 from .intake.issues import ERROR, INFO, WARNING, IntakeRefused, IssueLog
 from .intake.registration import RegistrationValidator, apply_registration, registration_snapshot
 from .intake.status import StatusValidator, apply_status, status_snapshot
@@ -438,13 +438,25 @@ def _after_commit(batch: IntakeBatch, outcome: dict[str, Any]) -> None:
         return
     if not outcome.get("applied") or batch.kind != BatchKind.STATUS:
         return
+    started = time.perf_counter()
     try:
         fund_services.suspension_evaluate(programme=batch.programme, on=timezone.localdate(), actor=None)  # R31–R33
     except Exception:
         logger.exception("suspension evaluation after intake batch %s failed", batch.pk)
+    evaluated = time.perf_counter()
     settled = outcome["summary"].get("settled_loan_ids") or []
     if settled:
-        _after_settlements(list(Loan.objects.filter(pk__in=settled).select_related("enterprise", "programme")))
+        loans = [loan for chunk in chunks(settled)
+                 for loan in Loan.objects.filter(pk__any_of=chunk).select_related("enterprise", "programme")]
+        _after_settlements(loans)
+    _record_after_commit(batch, suspension=evaluated - started, settlements=time.perf_counter() - evaluated)
+
+
+def _record_after_commit(batch: IntakeBatch, **seconds: float) -> None:
+    """The post-commit steps' durations, added to the batch's summary (operators see where time goes)."""
+    summary = IntakeBatch.objects.values_list("summary", flat=True).get(pk=batch.pk)
+    summary.setdefault("seconds", {}).update({k: round(v, 3) for k, v in seconds.items()})
+    IntakeBatch.objects.filter(pk=batch.pk).update(summary=summary)
 
 
 def _after_settlements(loans: list[Loan]) -> None:

@@ -224,6 +224,19 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
+    # Several models have a "kind" or "status" choice set; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "BatchKindEnum": "banks.models.BatchKind",
+        "BatchStatusEnum": "banks.models.BatchStatus",
+        "IssueLevelEnum": "banks.models.IssueLevel",
+        "LoanStatusEnum": "fund.models.loans.LoanStatus",
+        "LoanModeEnum": "fund.models.loans.LoanMode",
+        "ClassificationEnum": "fund.models.loans.Classification",
+        "ClaimStatusEnum": "fund.models.claims.ClaimStatus",
+        "ClaimDocumentKindEnum": "fund.models.claims.DocumentKind",
+        "RefundStatusEnum": "fund.models.claims.RefundStatus",
+        "SnapshotStatusEnum": "reporting.models.SnapshotStatus",
+    },
     "TITLE": "风险补偿资金池管理系统 API",
     "DESCRIPTION": "合作银行、担保机构与公众使用的接口。金额均为两位小数的字符串。",
     "VERSION": "1.0.0",
