@@ -448,7 +448,10 @@ def _after_commit(batch: IntakeBatch, outcome: dict[str, Any]) -> None:
     if settled:
         loans = [loan for chunk in chunks(settled)
                  for loan in Loan.objects.filter(pk__any_of=chunk).select_related("enterprise", "programme")]
-        _after_settlements(loans)
+        try:
+            _after_settlements(loans)
+        except Exception:  # the batch stays applied; the subsidy service can be re-run for these loans
+            logger.exception("subsidy computation after intake batch %s failed", batch.pk)
     _record_after_commit(batch, suspension=evaluated - started, settlements=time.perf_counter() - evaluated)
 
 

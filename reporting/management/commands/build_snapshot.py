@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fund.models import Programme
 from registry.errors import BusinessError
+from reporting.models import SnapshotStatus
 from reporting.services import snapshot_build
 
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", required=True, help="统计截止日 YYYY-MM-DD")
         parser.add_argument("--programme", default="", help="项目代码；省略时为唯一的项目")
         parser.add_argument("--draft", action="store_true", help="只生成草稿，不发布")
+        parser.add_argument("--if-missing", action="store_true", help="该截止日已有发布的快照时不再生成")
 
     def handle(self, *args, **options) -> None:
         try:
@@ -25,6 +27,10 @@ class Command(BaseCommand):
             programmes = programmes.filter(code=options["programme"])
         if programmes.count() != 1:
             raise CommandError("请用 --programme 指定一个项目代码：" + "、".join(programmes.values_list("code", flat=True)))
+        existing = programmes.get().snapshots.filter(as_of=as_of, status=SnapshotStatus.PUBLISHED).first()
+        if options["if_missing"] and existing is not None:
+            self.stdout.write(f"快照 #{existing.pk} 截至 {as_of:%Y-%m-%d} 已发布，未重复生成")
+            return
         try:
             snapshot = snapshot_build(programme=programmes.get(), as_of=as_of, publish=not options["draft"],
                                       source="command")
