@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.charts import assert_chart_images_render
 from tests.reporting.pilot_loader import restore_reference_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,9 +42,7 @@ def test_staff_dashboard_filters_drills_down_and_exports(live_server, page, scre
     # then
     expect(page.locator(".stats-headline")).to_contain_text("1,246,000,000.00")
     expect(page.locator(".stats-headline")).to_contain_text("93.63%")
-    for img in page.locator(".stats-charts img").all():
-        img.scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    assert_chart_images_render(page, page.locator(".stats-charts img"))
     page.screenshot(path=str(screenshot_dir / "stats_dashboard.png"), full_page=True)
 
     # when: filter to 成都 and 政银 mode

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.charts import assert_chart_images_render
 from tests.reporting.pilot_loader import restore_reference_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -37,9 +38,7 @@ def _check(page, url, csp_errors):
     # every chart image loaded (naturalWidth > 0) from the same server
     images = page.locator(".chart img")
     expect(images).to_have_count(4)
-    for i in range(4):
-        images.nth(i).scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.nth(i).element_handle())
+    assert_chart_images_render(page, images)
 
 
 def test_public_stats_page_on_a_phone(live_server, phone_page, screenshot_dir, pilot_snapshot):
