@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from fund.rules.claims import sniff_document_type
 from registry.audit import record_event
 from registry.errors import BusinessError
 from registry.models import User
@@ -53,11 +54,11 @@ REQUIRED_DOCUMENTS = {
     SubsidyKind.INTEREST: (),
     SubsidyKind.GUARANTEE_FEE: (DocumentType.GUARANTEE_CONTRACT, DocumentType.FEE_INVOICE),  # R37
 }
-ALLOWED_UPLOADS = {  # extension → (leading bytes, content type)
-    ".pdf": ((b"%PDF-",), "application/pdf"),
-    ".png": ((b"\x89PNG\r\n\x1a\n",), "image/png"),
-    ".jpg": ((b"\xff\xd8\xff",), "image/jpeg"),
-    ".jpeg": ((b"\xff\xd8\xff",), "image/jpeg"),
+ALLOWED_UPLOADS = {  # extension → (type found by its magic bytes, content type)
+    ".pdf": ("pdf", "application/pdf"),
+    ".png": ("png", "image/png"),
+    ".jpg": ("jpeg", "image/jpeg"),
+    ".jpeg": ("jpeg", "image/jpeg"),
 }
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -159,11 +160,11 @@ def validate_upload(upload: UploadedFile) -> tuple[str, str]:
         raise BusinessError(f"文件“{name}”是空文件", code="file_empty", rule="R37")
     if upload.size > MAX_UPLOAD_BYTES:
         raise BusinessError(f"文件“{name}”超过 10 MB，请压缩后再上传", code="file_size", rule="R37")
-    magics, content_type = ALLOWED_UPLOADS[ext]
+    expected, content_type = ALLOWED_UPLOADS[ext]
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    if not head.startswith(magics):
+    if sniff_document_type(head) != expected:
         raise BusinessError(f"文件“{name}”的内容与扩展名不符，请上传真实的 PDF 或图片文件", code="file_type", rule="R37")
     return ext, content_type
 
