@@ -4,11 +4,13 @@ anonymous status lookup, loan applications, and the "enterprises that applied" f
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from fund import selectors as fund_selectors
@@ -59,6 +61,41 @@ def subsidies_received_in_year(*, enterprise_id: int, kind: str, year: int, excl
 def other_subsidies_total(*, loan_id: int, kind: str) -> Decimal:
     """R39: what the loan receives of ``kind`` from other sources."""
     return OtherSubsidy.objects.filter(loan_id=loan_id, kind=kind).aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+# The same facts for many loans at once (a month's settlements): one query each, keyed for look-up.
+
+
+def compensated_among(loan_ids: Collection[int]) -> set[int]:
+    """R28: which of ``loan_ids`` the pool has compensated."""
+    return fund_selectors.compensated_loan_ids(loan_ids=loan_ids) if loan_ids else set()
+
+
+def subsidy_kinds_of(loan_ids: Collection[int]) -> set[tuple[int, str]]:
+    """(loan id, kind) of every subsidy these loans already have, whatever its status (R39: once per kind)."""
+    return set(Subsidy.objects.filter(loan_id__in=list(loan_ids)).values_list("loan_id", "kind"))
+
+
+def other_subsidies_of(loan_ids: Collection[int]) -> dict[tuple[int, str], Decimal]:
+    """R39: what each loan receives from other sources, by (loan id, kind)."""
+    rows = (OtherSubsidy.objects.filter(loan_id__in=list(loan_ids)).values("loan_id", "kind")
+            .annotate(total=Sum("amount")).values_list("loan_id", "kind", "total"))
+    return {(loan_id, kind): total for loan_id, kind, total in rows}
+
+
+def subsidies_received_by_year(*, enterprise_ids: Collection[int], years: Collection[int]) -> dict[tuple[int, str, int], Decimal]:
+    """What each enterprise got of each kind for loans settled in each of ``years`` (not rejected),
+    by (enterprise id, kind, year): ``subsidies_received_in_year`` for many enterprises at once."""
+    if not enterprise_ids or not years:
+        return {}
+    rows = (
+        Subsidy.objects.filter(enterprise_id__in=list(enterprise_ids), settled_on__year__in=list(years))
+        .exclude(status=SubsidyStatus.REJECTED)
+        .values("enterprise_id", "kind", year=ExtractYear("settled_on"))
+        .annotate(total=Sum("amount"))
+        .values_list("enterprise_id", "kind", "year", "total")
+    )
+    return {(enterprise_id, kind, year): total for enterprise_id, kind, year, total in rows}
 
 
 # --------------------------------------------------------------------------- the enterprise portal

@@ -3,9 +3,12 @@
 Pass a set or frozenset (``context.chunks`` yields frozensets): Django walks a list or tuple
 right-hand side item by item looking for expressions, which costs time on 50,000 values.
 
-On PostgreSQL it is ``field = ANY(%s)`` with one array parameter: psycopg does not have to splice
-thousands of placeholders, and the planner cannot pick a nested loop over a subquery it
-under-estimates (fresh rows, stale statistics).  Elsewhere it is a plain ``IN (%s, …)`` — callers
+On PostgreSQL it is ``field = ANY(string_to_array(%s, …))`` with the values joined into one text
+parameter: psycopg does not have to splice thousands of placeholders, and the planner cannot
+pick a nested loop over a subquery it under-estimates (fresh rows, stale statistics).  One text
+rather than an array parameter because Django binds parameters client-side, where psycopg quotes
+an array element by element in Python (about 2 s per 100,000 values; one string is quoted by
+libpq in microseconds).  A value containing the separator falls back to an array parameter.  Elsewhere it is a plain ``IN (%s, …)`` — callers
 keep lists short there (``context.chunks``).  Registered on every field in ``BanksConfig.ready``.
 """
 
@@ -15,6 +18,7 @@ from typing import Any
 
 from django.db.models import Field, ForeignObject, Lookup
 
+SEPARATOR = "\x1f"  # ASCII unit separator: never in a code, contract number or name the rules accept
 _AS_IS = {"CharField", "TextField", "IntegerField", "BigIntegerField", "AutoField", "BigAutoField",
           "PositiveIntegerField", "SmallIntegerField"}  # values the driver takes unchanged
 
@@ -37,6 +41,10 @@ class AnyOf(Lookup):
         if not values:
             return "1 = 0", []
         if connection.vendor == "postgresql":
+            if all(type(v) is int for v in values):
+                return f"{lhs} = ANY(string_to_array(%s, ',')::bigint[])", [*lhs_params, ",".join(map(str, values))]
+            if all(type(v) is str and SEPARATOR not in v for v in values):
+                return f"{lhs} = ANY(string_to_array(%s, %s))", [*lhs_params, SEPARATOR.join(values), SEPARATOR]
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 

@@ -24,10 +24,10 @@ from django.db.models.functions import ExtractYear
 
 from fund.models import CooperationState, Loan, LoanMode, LoanStatus
 from registry import rules
+from registry.bulk import bulk_insert, bulk_update_rows, reserve_ids
 from registry.models import Enterprise
 
 from . import fields as F
-from .bulk import bulk_insert, bulk_update_rows, reserve_ids
 from .context import IntakeContext, chunks
 from .issues import IssueLog
 from .rows import INVALID

@@ -20,10 +20,10 @@ from typing import Any
 from django.db.models import Max
 
 from fund.models import Loan, LoanMode, LoanStatus
+from registry.bulk import bulk_insert, bulk_update_rows
 
 from ..models import StatusReport
 from . import fields as F
-from .bulk import bulk_insert, bulk_update_rows
 from .context import IntakeContext, chunks, month_end
 from .issues import IssueLog
 from .rows import INVALID

@@ -4,7 +4,7 @@ Called by others: ``subsidy_compute_for_settlements`` (bank intake), ``loan_appl
 and ``activation_code_issue`` (bank portal, admin).
 """
 
-from .compute import other_subsidy_record, subsidy_compute, subsidy_compute_for_settlements
+from .compute import other_subsidy_record, subsidy_compute_for_settlements
 from .payments import (
     payment_batch_create,
     payment_batch_export,
@@ -36,7 +36,6 @@ __all__ = [
     "payment_batch_mark_paid",
     "payment_batch_remove",
     "subsidy_apply",
-    "subsidy_compute",
     "subsidy_compute_for_settlements",
     "subsidy_document_add",
     "subsidy_transition",

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
 
 from fund.models import Loan, LoanStatus, ParameterSet
 from fund.selectors import parameters_in_force
-from registry.audit import record_event
+from registry.audit import record_event, record_events
+from registry.bulk import bulk_create_instances
 from registry.errors import BusinessError
 from registry.models import Enterprise, User
 
 from .. import rules
 from ..models import OtherSubsidy, Subsidy, SubsidyKind, SubsidyStatus
-from ..selectors import loan_is_compensated, lpr_history, other_subsidies_total, subsidies_received_in_year
+from ..selectors import (
+    compensated_among,
+    loan_is_compensated,
+    lpr_history,
+    other_subsidies_of,
+    other_subsidies_total,
+    subsidies_received_by_year,
+    subsidy_kinds_of,
+)
 from ._common import require_perm
 
 logger = logging.getLogger(__name__)
@@ -25,21 +35,24 @@ UNPAID = (SubsidyStatus.COMPUTED, SubsidyStatus.APPLIED, SubsidyStatus.UNDER_REV
           SubsidyStatus.IN_BATCH)
 
 
-def loan_facts(loan: Loan) -> rules.LoanFacts:
+CHUNK = 2000  # loans per transaction: bounded lock sets and IN lists on both databases
+
+
+def loan_ineligibility(loan: Loan, *, compensated: bool | None = None) -> str:
+    """'' when the loan may receive subsidies, otherwise the plain-language reason (R35, R36, R28)."""
+    return rules.ineligibility_reason(
+        settled=loan.status == LoanStatus.SETTLED and loan.settled_on is not None,
+        ever_overdue=loan.ever_overdue,
+        compensated=loan_is_compensated(loan) if compensated is None else compensated,
+    )
+
+
+def _loan_facts(loan: Loan, *, compensated: bool) -> rules.LoanFacts:
     return rules.LoanFacts(
         mode=loan.mode, principal=loan.principal, annual_rate=loan.annual_rate, signed_on=loan.signed_on,
         disbursed_on=loan.disbursed_on, matures_on=loan.matures_on, settled_on=loan.settled_on,
         interest_paid=loan.interest_paid_total, fee_paid=loan.guarantee_fee_paid_total,
-        settled=loan.status == LoanStatus.SETTLED, ever_overdue=loan.ever_overdue,
-        compensated=loan_is_compensated(loan),
-    )
-
-
-def loan_ineligibility(loan: Loan) -> str:
-    """'' when the loan may receive subsidies, otherwise the plain-language reason (R35, R36, R28)."""
-    return rules.ineligibility_reason(
-        settled=loan.status == LoanStatus.SETTLED and loan.settled_on is not None,
-        ever_overdue=loan.ever_overdue, compensated=loan_is_compensated(loan),
+        settled=loan.status == LoanStatus.SETTLED, ever_overdue=loan.ever_overdue, compensated=compensated,
     )
 
 
@@ -66,80 +79,116 @@ def _inputs(loan: Loan) -> dict:
     }
 
 
-def _cap_context(ps: ParameterSet, loan: Loan) -> dict[str, Decimal]:
-    """What the enterprise already got this calendar year, for kinds capped per enterprise-year."""
-    got: dict[str, Decimal] = {}
-    for kind, basis in ((SubsidyKind.INTEREST, ps.interest_subsidy_cap_basis),
-                        (SubsidyKind.GUARANTEE_FEE, ps.fee_subsidy_cap_basis)):
-        if basis == rules.PER_ENTERPRISE_YEAR:
-            got[kind] = subsidies_received_in_year(
-                enterprise_id=loan.enterprise_id, kind=kind, year=loan.settled_on.year, exclude_loan_id=loan.pk
-            )
-    return got
+def _kinds_due(loan: Loan) -> tuple[str, ...]:
+    if loan.mode == rules.MODE_BANK_GUARANTOR:
+        return (SubsidyKind.INTEREST, SubsidyKind.GUARANTEE_FEE)
+    return (SubsidyKind.INTEREST,)
 
 
-def subsidy_compute(*, loan: Loan, actor: User | None = None) -> list[Subsidy]:
-    """Compute the subsidies a settled, never-overdue, uncompensated loan has not got yet (R35, R36, R39).
+def subsidy_compute_for_settlements(*, loans: Iterable[Loan], actor: User | None = None) -> list[Subsidy]:
+    """Compute the subsidies that settled, never-overdue, uncompensated loans have not got yet (R35, R36, R39).
 
-    Idempotent: a kind the loan already has is left alone (R39: once per loan and kind).
-    Returns the subsidies created (none for an ineligible loan).  Not durable: the bank
-    intake calls it inside the transaction that applied the status report.
+    Called by the bank intake right after a status batch settled ``loans`` (a month's
+    settlements at once).  Loans are taken in settlement order (settlement date, then id): a
+    per-enterprise-year cap counts what the enterprise was granted before, including earlier
+    loans of the same call.  Idempotent: a kind a loan already has is left alone (R39: once per
+    loan and kind); ineligible loans are skipped.  A loan that cannot be computed (no parameter
+    set, no LPR) does not stop the others: it is logged and recorded as an event on the loan.
+
+    Works in chunks of ``CHUNK`` loans, one transaction each, with a query per kind of fact
+    rather than per loan, one bulk insert and one bulk append to the audit chain.
     """
-    with transaction.atomic():
-        # One enterprise at a time: per-enterprise-year caps read what was granted before.
-        Enterprise.objects.select_for_update().filter(pk=loan.enterprise_id).first()
-        loan = Loan.objects.select_related("programme").get(pk=loan.pk)
-        if loan_ineligibility(loan):
-            return []
-        existing = set(Subsidy.objects.filter(loan=loan).values_list("kind", flat=True))
-        ps = parameters_in_force(programme=loan.programme, on=loan.settled_on)
-        others = {k: other_subsidies_total(loan_id=loan.pk, kind=k) for k in SubsidyKind.values}
+    ids = sorted({loan.pk for loan in loans})
+    settled: list[tuple] = []
+    for start in range(0, len(ids), CHUNK):
+        settled += Loan.objects.filter(pk__in=ids[start:start + CHUNK], status=LoanStatus.SETTLED).values_list(
+            "settled_on", "pk")
+    order = [pk for _, pk in sorted(settled)]
+    lpr = lpr_history()
+    parameters: dict[tuple[int, date], ParameterSet | BusinessError] = {}
+    created: list[Subsidy] = []
+    for start in range(0, len(order), CHUNK):
+        created += _compute_chunk(order[start:start + CHUNK], actor=actor, lpr=lpr, parameters=parameters)
+    return created
+
+
+def _parameters(cache: dict, loan: Loan) -> ParameterSet:
+    key = (loan.programme_id, loan.settled_on)
+    if key not in cache:
         try:
-            calcs = rules.loan_subsidies(
-                loan=loan_facts(loan), params=ps, lpr_table=lpr_history(),
-                already_received=_cap_context(ps, loan), other_subsidies=others,
-            )
-        except ValueError as exc:
-            raise BusinessError(f"无法测算补贴：{exc}", code="cannot_compute", rule="R35") from exc
-        created = []
-        for kind, calc in calcs.items():
-            if kind in existing:
+            cache[key] = parameters_in_force(programme=loan.programme, on=loan.settled_on)
+        except BusinessError as exc:
+            cache[key] = exc
+    if isinstance(cache[key], BusinessError):
+        raise cache[key]
+    return cache[key]
+
+
+def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parameters: dict) -> list[Subsidy]:
+    with transaction.atomic():
+        # One enterprise at a time: per-enterprise-year caps read what was granted before.  Locks
+        # are taken in id order, so two of these (or a single computation) cannot deadlock.
+        enterprise_ids = set(Loan.objects.filter(pk__in=loan_ids).values_list("enterprise_id", flat=True))
+        list(Enterprise.objects.select_for_update().filter(pk__in=enterprise_ids).order_by("pk").values_list("pk"))
+        loans = sorted(Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.SETTLED).select_related("programme"),
+                       key=lambda loan: (loan.settled_on, loan.pk))
+        compensated = compensated_among(loan_ids)
+        existing = subsidy_kinds_of(loan_ids)
+        others = other_subsidies_of(loan_ids)
+        received = subsidies_received_by_year(enterprise_ids=enterprise_ids,
+                                              years={loan.settled_on.year for loan in loans})
+        new: list[Subsidy] = []
+        events: list[tuple[str, object, dict]] = []
+        for loan in loans:
+            is_compensated = loan.pk in compensated
+            if loan_ineligibility(loan, compensated=is_compensated):
                 continue
-            created.append(_create(loan=loan, kind=kind, calc=calc, ps=ps, actor=actor))
-        return created
+            if all((loan.pk, kind) in existing for kind in _kinds_due(loan)):
+                continue
+            try:
+                ps = _parameters(parameters, loan)
+                year = loan.settled_on.year
+                got = {kind: received.get((loan.enterprise_id, kind, year), rules.ZERO)
+                       for kind, basis in ((SubsidyKind.INTEREST, ps.interest_subsidy_cap_basis),
+                                           (SubsidyKind.GUARANTEE_FEE, ps.fee_subsidy_cap_basis))
+                       if basis == rules.PER_ENTERPRISE_YEAR}
+                try:
+                    calcs = rules.loan_subsidies(
+                        loan=_loan_facts(loan, compensated=is_compensated), params=ps, lpr_table=lpr,
+                        already_received=got,
+                        other_subsidies={k: others.get((loan.pk, k), rules.ZERO) for k in SubsidyKind.values},
+                    )
+                except ValueError as exc:
+                    raise BusinessError(f"无法测算补贴：{exc}", code="cannot_compute", rule="R35") from exc
+            except BusinessError as exc:
+                logger.warning("subsidy not computed for loan %s: %s", loan.pk, exc.message)
+                events.append(("subsidy.compute_failed", loan, {"reason": exc.message}))
+                continue
+            for kind, calc in calcs.items():
+                if (loan.pk, kind) in existing:
+                    continue
+                subsidy = _subsidy(loan=loan, kind=kind, calc=calc, ps=ps)
+                new.append(subsidy)
+                key = (loan.enterprise_id, kind, year)
+                received[key] = received.get(key, rules.ZERO) + calc.amount
+                events.append(("subsidy.computed", subsidy, {
+                    "loan": loan.pk, "kind": kind, "amount": calc.amount, "cap_applied": calc.cap_applied,
+                    "parameter_set": ps.pk}))
+        bulk_create_instances(new)
+        if events:
+            record_events(actor=actor, events=events)
+    return new
 
 
-def _create(*, loan: Loan, kind: str, calc: rules.Calculation, ps: ParameterSet, actor: User | None) -> Subsidy:
+def _subsidy(*, loan: Loan, kind: str, calc: rules.Calculation, ps: ParameterSet) -> Subsidy:
     data = {**calc.as_dict(), "inputs": _inputs(loan), "parameter_set": _parameter_snapshot(ps)}
     ref = data.get("reference_rate") or {}
-    subsidy = Subsidy.objects.create(
+    return Subsidy(
         loan=loan, kind=kind, programme=loan.programme, enterprise_id=loan.enterprise_id, parameter_set=ps,
         settled_on=loan.settled_on, amount=calc.amount, calculation=data,
         reference_rate=Decimal(ref["rate"]) if ref else None, reference_rate_source=ref.get("source", ""),
         flagged=bool(calc.flags), flag_reason="；".join(calc.flags)[:300],
     )
-    record_event(actor=actor, event_type="subsidy.computed", obj=subsidy, loan=loan.pk, kind=kind,
-                 amount=calc.amount, cap_applied=calc.cap_applied, parameter_set=ps.pk)
-    return subsidy
-
-
-def subsidy_compute_for_settlements(*, loans: Iterable[Loan], actor: User | None = None) -> list[Subsidy]:
-    """Called by the bank intake right after a status batch settled ``loans``.
-
-    Loans are taken in settlement order (per-enterprise-year caps accumulate in that order);
-    ineligible ones are skipped.  A loan that cannot be computed (no parameter set, no LPR)
-    does not undo the intake: it is logged and recorded as an event on the loan.
-    """
-    ids = [loan.pk for loan in loans]
-    created: list[Subsidy] = []
-    for loan in Loan.objects.filter(pk__in=ids, status=LoanStatus.SETTLED).order_by("settled_on", "pk"):
-        try:
-            with transaction.atomic():
-                created.extend(subsidy_compute(loan=loan, actor=actor))
-        except BusinessError as exc:
-            logger.warning("subsidy not computed for loan %s: %s", loan.pk, exc.message)
-            record_event(actor=actor, event_type="subsidy.compute_failed", obj=loan, reason=exc.message)
-    return created
 
 
 def other_subsidy_record(

@@ -126,7 +126,7 @@ def test_no_subsidy_for_a_loan_ever_overdue_or_not_settled(programme, change):
 def test_no_subsidy_for_a_compensated_loan(loan, monkeypatch):
     import fund.selectors
 
-    monkeypatch.setattr(fund.selectors, "loan_is_compensated", lambda loan: True)
+    monkeypatch.setattr(fund.selectors, "compensated_loan_ids", lambda *, loan_ids: set(loan_ids))
     assert compute(loan) == []
 
 

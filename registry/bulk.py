@@ -1,8 +1,15 @@
 """Bulk writes for 100,000-row batches, without a model instance or a query per row.
 
+Shared infrastructure (the bank intake's loans and reports, the subsidies of a month's
+settlements, their audit events), so it lives in the lowest app.
+
 - :func:`bulk_insert`: PostgreSQL ``COPY … FROM STDIN`` (psycopg 3), elsewhere ``executemany``
   in chunks of 2,000 rows.  Values go in as Python objects (Decimal, date, bool, None); the
   driver adapts them exactly as the ORM would.
+- :func:`bulk_create_instances`: model instances, ``bulk_create``-like (their ids are set), by
+  ``COPY`` with ids reserved from the sequence on PostgreSQL.  Django 5.2's own ``bulk_create``
+  sends each column as an array through ``UNNEST``, which Django's client-side parameter binding
+  makes psycopg quote element by element in Python (about 0.5 ms per row for rows with JSON).
 - :func:`bulk_update_rows`: PostgreSQL ``UPDATE … FROM (VALUES …)`` in chunks of 2,000 rows,
   elsewhere ``executemany`` of one ``UPDATE … WHERE id = ?``.
 
@@ -157,3 +164,26 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                        [connection.ops.quote_name(table), column, count])
         return [row[0] for row in cursor.fetchall()]
+
+
+def bulk_create_instances(objs: Sequence[models.Model]) -> list[models.Model]:
+    """Insert unsaved instances of one model and set their primary keys, like ``bulk_create``
+    (no ``save()``, no signals).  PostgreSQL: ids reserved in one query, then ``COPY``."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    if connection.vendor != "postgresql" or not isinstance(model._meta.pk, models.AutoField):
+        return model.objects.bulk_create(objs, batch_size=500)
+    pk = model._meta.pk
+    for obj, new_id in zip(objs, reserve_ids(model, len(objs)), strict=True):
+        setattr(obj, pk.attname, new_id)
+    now = timezone.now()
+    fields = list(model._meta.concrete_fields)
+    for obj in objs:
+        for f in fields:
+            if getattr(f, "auto_now", False) or (getattr(f, "auto_now_add", False) and getattr(obj, f.attname) is None):
+                setattr(obj, f.attname, now)
+    bulk_insert(model, [f.attname for f in fields], ([getattr(obj, f.attname) for f in fields] for obj in objs))
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+    return list(objs)
