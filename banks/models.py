@@ -130,6 +130,8 @@ class IntakeBatch(models.Model):
 class StatusReport(models.Model):
     """One loan's figures for one month, as the bank reported them (bank-workbooks.md §2)."""
 
+    # A declared key (checked per row at commit): a statement-level check (registry.setfk) would
+    # have to lock 100,000 distinct loans at once, which measured slower than the per-row checks.
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="status_reports", verbose_name=_("贷款"))
     month = models.DateField(_("报告月份"), help_text=_("当月第一天"))
     outstanding_principal = models.DecimalField(_("贷款余额(元)"), **MONEY)
@@ -143,8 +145,7 @@ class StatusReport(models.Model):
     guarantee_fee_paid_total = models.DecimalField(_("累计实付担保费(元)"), **MONEY, default=0)
     batch = models.ForeignKey(
         IntakeBatch, on_delete=models.PROTECT, related_name="status_reports", verbose_name=_("报送批次"),
-        # No database FK: a batch writes up to 100,000 reports that all point at the batch row it
-        # holds locked, and batches are never deleted; the per-row check at commit cost seconds.
+        # Checked once per statement (registry.setfk): up to 100,000 reports point at one batch.
         db_constraint=False,
     )
     is_correction = models.BooleanField(_("更正"), default=False)

@@ -159,9 +159,14 @@ class Enterprise(models.Model):
 
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("企业名称"), max_length=200)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在市(州)"))
+    # db_constraint=False: checked once per statement by triggers (registry.setfk, migration 0006);
+    # db_index=False: plain indexes in Meta, without the pattern-ops (LIKE) twins Django adds to
+    # indexed text columns on PostgreSQL, which no query uses and every inserted row pays for.
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在市(州)"), db_constraint=False,
+                               db_index=False)
     industry_code = models.CharField(_("行业代码"), max_length=5, help_text=_("如 F5123、I65"))
-    industry = models.ForeignKey(IndustryDivision, on_delete=models.PROTECT, verbose_name=_("行业大类"))
+    industry = models.ForeignKey(IndustryDivision, on_delete=models.PROTECT, verbose_name=_("行业大类"),
+                                 db_constraint=False, db_index=False)
     employees = models.PositiveIntegerField(_("从业人员(人)"), null=True, blank=True)
     revenue_10k = models.DecimalField(_("上年营业收入(万元)"), **MONEY, null=True, blank=True)
     assets_10k = models.DecimalField(_("资产总额(万元)"), **MONEY, null=True, blank=True)
@@ -176,7 +181,7 @@ class Enterprise(models.Model):
     legal_rep_name = models.CharField(_("法定代表人姓名"), max_length=50, blank=True)
     legal_rep_id_encrypted = models.TextField(_("法定代表人身份证号(密文)"), blank=True, editable=False)
     legal_rep_id_hash = models.CharField(
-        _("法定代表人身份证号(检索摘要)"), max_length=64, blank=True, db_index=True, editable=False
+        _("法定代表人身份证号(检索摘要)"), max_length=64, blank=True, editable=False  # indexed in Meta
     )
     legal_rep_phone_encrypted = models.TextField(_("法定代表人手机号(密文)"), blank=True, editable=False)
     history = HistoricalRecords()
@@ -186,6 +191,11 @@ class Enterprise(models.Model):
         verbose_name_plural = _("企业")
         ordering = ["credit_code"]
         permissions = [("view_pii", _("可查看法定代表人个人信息明文"))]
+        indexes = [
+            models.Index(fields=["region"], name="enterprise_region"),
+            models.Index(fields=["industry"], name="enterprise_industry"),
+            models.Index(fields=["legal_rep_id_hash"], name="enterprise_legal_rep_id_hash"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(revenue_10k__gte=0) | Q(revenue_10k__isnull=True),
                                    name="enterprise_revenue_non_negative"),
