@@ -1,63 +1,63 @@
-"""PostgreSQL path of the loan figures: every breakdown from two scans of the loans (GROUPING SETS).
+"""PostgreSQL path of the loan figures: every breakdown from two scans of the loans.
 
 The portable path (``stats._loan_figures``) runs one aggregate query per group of dimensions;
-on a million loans the repeated scans, joins and per-row expressions dominate.  Here the per-loan
-expressions are written by the ORM (the same ``loans_as_of`` queryset) and wrapped in two
-statements that group them once into every dimension:
+on a million loans the repeated scans, joins and per-row expressions dominate.  Here:
 
-1. the additive sums (loans, principal, balances, rate × principal) — hashed grouping sets, no
-   DISTINCT, so PostgreSQL can aggregate in parallel;
-2. the distinct enterprise counts (all and private): each enterprise's loans folded into bit
-   masks of banks, modes and months, then counted per enterprise cell (``borrower_masks``).
+1. ``borrower_masks`` — the distinct enterprise counts (all and private), from the narrow loan
+   columns only (no state, no join per loan): each enterprise's loans are folded into one bit
+   mask (which banks, modes and signing months it borrowed in: ``bit_or`` over array lookups,
+   no per-row date arithmetic), then the enterprises are joined to their 市(州)/industry/size/
+   private flag and counted per enterprise cell and per (private flag, bank mask), (private
+   flag, mode mask), (private flag, month mask) — a few hundred rows whose bits Python adds up.
+   Exact, with no COUNT(DISTINCT).  The same scan tells whether any loan was reported after the
+   cut-off month (``Masks.stale``), so the second statement can read the loans' own state
+   columns without a separate look-up query.
+2. ``loan_sums`` — the additive sums (loans, principal, balances, rate × principal, principal
+   not yet disbursed) of the per-loan expressions written by the ORM (``stats.loans_as_of``'s
+   annotations), hashed once into two grouping sets: the enterprise cell (市(州), division,
+   size, private) and (bank, mode, signing month).  Every other breakdown adds those up.
 
-Results are identical to the portable path (``tests/reporting/test_grouping.py``).  The build also
-switches JIT off for its transaction: compiling the large CASE expressions cost more than running
-them; raises work_mem so the grouping stays in memory; and prefers hash aggregation (the planner
-cannot know that a million loans fall into a few thousand cells, and sorting text keys is slow).
+Results are identical to the portable path (``tests/reporting/test_grouping.py``).  The build
+switches JIT off (compiling the large CASE expressions cost more than running them), gives the
+hash tables room (work_mem), prefers hash aggregation to sorting text keys, and lets PostgreSQL
+scan in parallel; all inside the caller's transaction, so every statement reads the same
+snapshot of the data (``tuned``).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import Case, ExpressionWrapper, F, QuerySet, Value, When
-from django.db.models.functions import TruncMonth
 
 from fund.models import Loan
 from registry.models import Enterprise
 
 from .asof import MONEY_OUT, NONPERFORMING, OVERDUE, WEIGHTED_OUT
 
-KEYS = ("k_region", "k_division", "k_size", "k_private", "k_bank", "k_mode", "k_month")
-SETS = "GROUPING SETS ((k_region, k_division, k_size, k_private), (k_bank), (k_mode), (k_month))"
-FLAGS = ("GROUPING(k_region, k_division, k_size, k_private) AS g_ent, GROUPING(k_bank) AS g_bank, "
-         "GROUPING(k_mode) AS g_mode, GROUPING(k_month) AS g_month")
-SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '128MB'", "SET LOCAL enable_sort = off",
-            "SET LOCAL max_parallel_workers_per_gather = 0")
+SETTINGS = (("jit", "off"), ("work_mem", "'128MB'"), ("enable_sort", "off"))
+WORD_BITS = 62  # bits per bigint mask: clear of the sign bit
+SUM_FIELDS = ("loans", "principal_sum", "outstanding", "overdue", "npl", "rate_x", "eff_x")
+ENT_KEYS = ("region", "division", "size", "private")
 
 
-def _keys() -> dict:
-    return {
-        "k_region": F("enterprise__region_id"), "k_division": F("enterprise__industry_id"),
-        "k_size": F("enterprise__size_class"), "k_private": F("enterprise__is_private"),
-        "k_bank": F("bank_id"), "k_mode": F("mode"), "k_month": TruncMonth("signed_on"),
-    }
-
-
-def tune_connection() -> None:
-    """Inside the caller's transaction: no JIT, room for the hash tables (PostgreSQL only)."""
+@contextmanager
+def tuned() -> Iterator[None]:
+    """Inside the caller's transaction: no JIT, room for the hash tables; back to the server's
+    settings afterwards (SET LOCAL: a rolled-back savepoint undoes them too)."""
     with connection.cursor() as cursor:
-        for statement in SETTINGS:
-            cursor.execute(statement)
-
-
-def restore_connection() -> None:
-    """Back to the server's settings for the rest of the caller's transaction."""
-    with connection.cursor() as cursor:
-        for statement in SETTINGS:
-            name = statement.split()[2]
-            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+        for name, value in SETTINGS:
+            cursor.execute(f"SET LOCAL {name} = {value}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for name, _ in SETTINGS:
+                cursor.execute(f"SET LOCAL {name} TO DEFAULT")
 
 
 def _rows(sql: str, params) -> list[dict]:
@@ -67,16 +67,131 @@ def _rows(sql: str, params) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _set_of(row: dict) -> str:
-    for flag, name in (("g_ent", "ent"), ("g_bank", "bank"), ("g_mode", "mode"), ("g_month", "month")):
-        if row[flag] == 0:
-            return name
-    raise ValueError(row)
+def month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
 
 
-def _sums(qs: QuerySet[Loan]) -> list[dict]:
+def month_of(number: int) -> date:
+    return date(number // 12, number % 12 + 1, 1)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+@dataclass
+class Masks:
+    """Distinct enterprises: per enterprise cell, and per bank, mode and signing month."""
+
+    cells: dict[tuple, dict] = field(default_factory=dict)  # (region, division, size, private) -> counts
+    by_dim: dict[str, dict] = field(default_factory=dict)  # "bank"|"mode"|"month" -> key -> counts
+    stale: bool = False  # a loan was reported after the cut-off month
+
+
+@dataclass(frozen=True)
+class _Bit:
+    dim: str
+    value: object  # bank id, mode, month number
+    word: int
+    bit: int
+
+
+def _layout(*, bank_ids: list[int], modes: list[str], months: list[int]) -> list[_Bit]:
+    """One bit per bank, mode and month, packed into as many bigint words as needed."""
+    values = [("bank", b) for b in bank_ids] + [("mode", m) for m in modes] + [("month", m) for m in months]
+    return [_Bit(dim, value, *divmod(i, WORD_BITS)) for i, (dim, value) in enumerate(values)]
+
+
+def _word_sql(word: int, bits: list[_Bit], *, bank_base: int, bank_top: int, first: date, last: date
+              ) -> tuple[str, list]:
+    """The per-loan bits of one mask word: array look-ups by bank id and by signing day, a CASE by mode."""
+    mine = [b for b in bits if b.word == word]
+    parts, params = [], []
+    banks = {b.value: 1 << b.bit for b in mine if b.dim == "bank"}
+    if banks:
+        parts.append("COALESCE((%s::bigint[])[t.k_bank - %s + 1], 0)")
+        params += [[banks.get(i, 0) for i in range(bank_base, bank_top + 1)], bank_base]
+    modes = [(b.value, 1 << b.bit) for b in mine if b.dim == "mode"]
+    if modes:
+        parts.append("CASE t.k_mode " + " ".join("WHEN %s THEN %s::bigint" for _ in modes) + " ELSE 0 END")
+        params += [x for pair in modes for x in pair]
+    months = {b.value: 1 << b.bit for b in mine if b.dim == "month"}
+    if months:
+        parts.append("COALESCE((%s::bigint[])[t.k_signed - %s::date + 1], 0)")
+        params += [[months.get(month_number(d), 0) for d in _days(first, last)], first]
+    return " | ".join(parts) or "0::bigint", params
+
+
+def borrower_masks(light: QuerySet[Loan], *, bank_ids: list[int], modes: list[str], first: date, last: date,
+                   cutoff_month: date) -> Masks:
+    """Distinct enterprises (all and private) per enterprise cell and per bank, mode and month, in one
+    scan of the narrow loan columns; and whether any of these loans was reported after ``cutoff_month``."""
+    months = list(range(month_number(first), month_number(last) + 1))
+    layout = _layout(bank_ids=bank_ids, modes=modes, months=months)
+    words = sorted({b.word for b in layout}) or [0]
+    bank_base, bank_top = min(bank_ids, default=0), max(bank_ids, default=0)
+    narrow, narrow_params = light.values(
+        k_ent=F("enterprise_id"), k_bank=F("bank_id"), k_mode=F("mode"), k_signed=F("signed_on"),
+        k_reported=F("last_report_month"),
+    ).order_by().query.sql_with_params()
+    folds, fold_params = [], []
+    for w in words:
+        expr, params = _word_sql(w, layout, bank_base=bank_base, bank_top=bank_top, first=first, last=last)
+        folds.append(f"bit_or({expr}) AS m_{w}")
+        fold_params += params
+    # one grouping set per (word, dimension) that has bits in that word
+    keys, key_params, sets = [], [], [f"({', '.join(ENT_KEYS)})"]
+    parts = sorted({(b.word, b.dim) for b in layout})
+    for i, (w, dim) in enumerate(parts):
+        mask = sum(1 << b.bit for b in layout if b.word == w and b.dim == dim)
+        keys.append(f"b.m_{w} & %s AS k_{i}")
+        key_params.append(mask)
+        sets.append(f"(private, k_{i})")
+    flags = ", ".join(f"GROUPING(k_{i}) AS g_{i}" for i in range(len(parts)))
+    key_cols = "".join(f", k_{i}" for i in range(len(parts)))
+    enterprise = Enterprise._meta.db_table
+    sql = (
+        f"SELECT GROUPING(region) AS g_ent{', ' + flags if flags else ''}, region, division, size, private"  # noqa: S608
+        f"{key_cols}, COUNT(*) AS n, bool_or(stale) AS stale FROM ("
+        "SELECT e.region_id AS region, e.industry_id AS division, e.size_class AS size, e.is_private AS private, "
+        f"{''.join(k + ', ' for k in keys)}b.stale FROM ("
+        f"SELECT t.k_ent, {', '.join(folds)}, bool_or(t.k_reported > %s) AS stale FROM ({narrow}) t GROUP BY t.k_ent"
+        f") b JOIN {enterprise} e ON e.id = b.k_ent) x GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+    rows = _rows(sql, [*key_params, *fold_params, cutoff_month, *narrow_params])
+    by_bit = {(b.word, b.bit): b for b in layout}
+    out = Masks(by_dim={"bank": {}, "mode": {}, "month": {}})
+    for row in rows:
+        n, private = int(row["n"]), bool(row["private"])
+        out.stale = out.stale or bool(row["stale"])
+        if row["g_ent"] == 0:
+            key = (row["region"], row["division"], row["size"], private)
+            out.cells[key] = {"borrowers": n, "private_borrowers": n if private else 0}
+            continue
+        i = next(i for i in range(len(parts)) if row[f"g_{i}"] == 0)
+        w, mask = parts[i][0], int(row[f"k_{i}"] or 0)
+        while mask:
+            low = mask & -mask
+            b = by_bit[(w, low.bit_length() - 1)]
+            key = month_of(b.value) if b.dim == "month" else b.value
+            acc = out.by_dim[b.dim].setdefault(key, {"borrowers": 0, "private_borrowers": 0})
+            acc["borrowers"] += n
+            if private:
+                acc["private_borrowers"] += n
+            mask ^= low
+    return out
+
+
+def loan_sums(qs: QuerySet[Loan], *, first: date, last: date, as_of: date) -> tuple[list[dict], list[dict]]:
+    """(enterprise cell rows, (bank, mode, month) rows) of the additive sums, from one scan.
+
+    ``undisbursed`` is the principal of loans signed but not yet disbursed by ``as_of``: the
+    leverage (R4) counts principal disbursed, ``principal_sum − undisbursed`` per bank.
+    """
     per_loan = qs.values(
-        **_keys(),
+        k_region=F("enterprise__region_id"), k_division=F("enterprise__industry_id"),
+        k_size=F("enterprise__size_class"), k_private=F("enterprise__is_private"),
+        k_bank=F("bank_id"), k_mode=F("mode"), k_signed=F("signed_on"), k_disbursed=F("disbursed_on"),
         v_principal=F("principal"), v_outstanding=F("s_outstanding"),
         v_overdue=Case(When(OVERDUE, then=F("s_outstanding")), default=Value(0), output_field=MONEY_OUT),
         v_npl=Case(When(NONPERFORMING, then=F("s_outstanding")), default=Value(0), output_field=MONEY_OUT),
@@ -84,117 +199,17 @@ def _sums(qs: QuerySet[Loan]) -> list[dict]:
         v_eff_x=ExpressionWrapper(F("principal") * (F("annual_rate") - F("s_subsidy_rate")), output_field=WEIGHTED_OUT),
     ).order_by()
     inner, params = per_loan.query.sql_with_params()
-    keys = ", ".join(KEYS)
-    # First the finest cells (a plain GROUP BY: PostgreSQL aggregates it in parallel), then the
-    # grouping sets over those few thousand rows.
-    return _rows(
-        f"SELECT {FLAGS}, {keys}, SUM(loans) AS loans, SUM(principal_sum) AS principal_sum, "  # noqa: S608
-        "SUM(outstanding) AS outstanding, SUM(overdue) AS overdue, SUM(npl) AS npl, SUM(rate_x) AS rate_x, "
-        f"SUM(eff_x) AS eff_x FROM (SELECT {keys}, COUNT(*) AS loans, SUM(v_principal) AS principal_sum, "
-        "SUM(v_outstanding) AS outstanding, SUM(v_overdue) AS overdue, SUM(v_npl) AS npl, "
-        f"SUM(v_rate_x) AS rate_x, SUM(v_eff_x) AS eff_x FROM ({inner}) t GROUP BY {keys}) f GROUP BY {SETS}",
-        params,
+    month_by_day = [month_number(d) for d in _days(first, last)]
+    rows = _rows(
+        "SELECT GROUPING(k_region, k_division, k_size, k_private) AS g_ent, k_region, k_division, k_size, "  # noqa: S608
+        "k_private, k_bank, k_mode, k_month, COUNT(*) AS loans, SUM(v_principal) AS principal_sum, "
+        "SUM(v_outstanding) AS outstanding, SUM(v_overdue) AS overdue, SUM(v_npl) AS npl, SUM(v_rate_x) AS rate_x, "
+        "SUM(v_eff_x) AS eff_x, SUM(v_principal) FILTER (WHERE k_disbursed > %s) AS undisbursed "
+        f"FROM (SELECT t.*, (%s::int[])[t.k_signed - %s::date + 1] AS k_month FROM ({inner}) t) u "
+        "GROUP BY GROUPING SETS ((k_region, k_division, k_size, k_private), (k_bank, k_mode, k_month))",
+        [as_of, month_by_day, first, *params],
     )
-
-
-def _chunks(values: list, size: int = 62) -> list[list]:
-    return [values[i:i + size] for i in range(0, len(values), size)] or [[]]
-
-
-def _month_number(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def borrower_masks(light: QuerySet[Loan], *, bank_ids: list[int], modes: list[str], first: date, last: date
-                   ) -> tuple[list[dict], dict[str, dict]]:
-    """Distinct enterprises per enterprise cell and per bank, mode and month, in one pass.
-
-    Each enterprise's loans are folded into bit masks (which banks, modes and signing months it
-    borrowed in: ``bit_or``), then the enterprises are counted per (市(州), division, size,
-    private) cell with one sum per bit.  Exact, with no COUNT(DISTINCT).
-    Returns (enterprise cell rows, {"bank"|"mode"|"month": {key: {"borrowers", "private_borrowers"}}}).
-    """
-    months = list(range(_month_number(first), _month_number(last) + 1))
-    dims = {"bank": bank_ids, "mode": modes, "month": months}
-    narrow, params = light.values(
-        k_ent=F("enterprise_id"), k_bank=F("bank_id"), k_mode=F("mode"), k_signed=F("signed_on"),
-    ).order_by().query.sql_with_params()
-    base = {"bank": min(bank_ids, default=0), "month": months[0] if months else 0}
-    value_sql = {
-        "bank": "t.k_bank",
-        "mode": "CASE t.k_mode " + " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(modes)) + " END",
-        "month": "(EXTRACT(YEAR FROM t.k_signed)::int * 12 + EXTRACT(MONTH FROM t.k_signed)::int - 1)",
-    }
-    folds, sums, columns = [], [], []
-    params = list(params)
-    fold_params: list = []
-    for dim, values in dims.items():
-        if dim == "mode":
-            values = list(range(len(modes)))
-        offset = base.get(dim, 0)
-        dense = not values or max(values) - offset < 62 * len(_chunks(values))
-        for c, chunk in enumerate(_chunks(values)):
-            mask = f"m_{dim}_{c}"
-            if dense:
-                # bit (value − offset) of chunk c: plain arithmetic, no array search per row
-                low = offset + 62 * c
-                folds.append(f"bit_or(CASE WHEN ({value_sql[dim]} - %s) BETWEEN 0 AND 61 "
-                             f"THEN 1::bigint << ({value_sql[dim]} - %s)::int ELSE 0 END) AS {mask}")
-                fold_params += [low, low]
-                positions = {v: v - low for v in values if 0 <= v - low < 62}
-            else:
-                folds.append(f"bit_or(COALESCE(1::bigint << (array_position(%s::int[], {value_sql[dim]}) - 1), 0)) "
-                             f"AS {mask}")
-                fold_params.append(chunk)
-                positions = {v: i for i, v in enumerate(chunk)}
-            for value, bit in positions.items():
-                column = f"c_{dim}_{c}_{bit}"
-                sums.append(f"SUM(({mask} >> {bit}) & 1) AS {column}")
-                columns.append((dim, modes[value] if dim == "mode" else value, column))
-    enterprise = Enterprise._meta.db_table
-    sql = (
-        "SELECT e.region_id AS region, e.industry_id AS division, e.size_class AS size, "  # noqa: S608 - ORM SQL
-        f"e.is_private AS private, COUNT(*) AS borrowers, {', '.join(sums)} "
-        f"FROM (SELECT t.k_ent, {', '.join(folds)} FROM ({narrow}) t GROUP BY t.k_ent) b "
-        f"JOIN {enterprise} e ON e.id = b.k_ent GROUP BY 1, 2, 3, 4"
-    )
-    rows = _rows(sql, fold_params + params)
-    by_dim: dict[str, dict] = {dim: {} for dim in dims}
-    cells = []
+    cells, loans = [], []
     for row in rows:
-        private = bool(row["private"])
-        cells.append({"region": row["region"], "division": row["division"], "size": row["size"],
-                      "private": private, "borrowers": row["borrowers"],
-                      "private_borrowers": row["borrowers"] if private else 0})
-        for dim, value, column in columns:
-            n = int(row[column] or 0)
-            if not n:
-                continue
-            key = date(value // 12, value % 12 + 1, 1) if dim == "month" else value
-            acc = by_dim[dim].setdefault(key, {"borrowers": 0, "private_borrowers": 0})
-            acc["borrowers"] += n
-            if private:
-                acc["private_borrowers"] += n
-    return cells, by_dim
-
-
-def loan_rows(qs: QuerySet[Loan], light: QuerySet[Loan], *, bank_ids: list[int], modes: list[str],
-              first: date, last: date) -> list[dict]:
-    """Rows ``{"set": "ent"|"bank"|"mode"|"month", keys…, sums…, borrowers, private_borrowers}``."""
-    cells, by_dim = borrower_masks(light, bank_ids=bank_ids, modes=modes, first=first, last=last)
-    counts = {("ent", c["region"], c["division"], c["size"], c["private"]): c for c in cells}
-    out = []
-    for row in _sums(qs):
-        if isinstance(row["k_month"], datetime):  # raw SQL: DATE_TRUNC gives a timestamp
-            row["k_month"] = row["k_month"].date()
-        kind = _set_of(row)
-        if kind == "ent":
-            found = counts.get(("ent", row["k_region"], row["k_division"], row["k_size"], row["k_private"]), {})
-        else:
-            key = row[f"k_{kind}"]
-            found = by_dim[kind].get(key, {})
-        out.append({"set": kind, **{k[2:]: row[k] for k in KEYS},
-                    **{k: row[k] for k in ("loans", "principal_sum", "outstanding", "overdue", "npl", "rate_x",
-                                           "eff_x")},
-                    "borrowers": found.get("borrowers", 0), "private_borrowers": found.get("private_borrowers", 0)})
-    return out
+        (cells if row["g_ent"] == 0 else loans).append(row)
+    return cells, loans

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -25,8 +26,9 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from fund.models import Loan, LoanMode, Partnership, Programme
 from fund.models.claims import Claim, Recovery
+from fund.rules import leverage_figures
 from fund.selectors.ledger import pool_balance
-from fund.selectors.leverage import leverage_by_bank, leverage_overall
+from fund.selectors.leverage import disbursed_by_bank
 from fund.selectors.programme import parameters_in_force
 from registry.models import Bank, Enterprise, IndustryDivision, IndustrySection, Region, SizeClass
 from subsidies.models import LoanApplication, Subsidy, SubsidyKind
@@ -88,9 +90,14 @@ class Filters:
 NO_FILTERS = Filters()
 
 
-def loans_as_of(*, programme: Programme, as_of: date, filters: Filters = NO_FILTERS) -> QuerySet[Loan]:
-    """Loans signed by ``as_of`` with their state then (``s_*``) and their interest-subsidy rate."""
-    stale = has_stale_loans(programme=programme, as_of=as_of)
+def loans_as_of(*, programme: Programme, as_of: date, filters: Filters = NO_FILTERS, stale: bool | None = None
+                ) -> QuerySet[Loan]:
+    """Loans signed by ``as_of`` with their state then (``s_*``) and their interest-subsidy rate.
+
+    ``stale``: whether any of these loans was reported after the cut-off month (looked up when None).
+    """
+    if stale is None:
+        stale = has_stale_loans(programme=programme, as_of=as_of)
     return (
         Loan.objects.filter(programme=programme, signed_on__lte=as_of)
         .filter(filters.q())
@@ -185,17 +192,41 @@ def _rollup_all(rows: list[dict], dims: Iterable[str], labels: Labels, sums: tup
     return {d: rules.rollup(rows, key=_key_fn(d, labels), sums=sums) for d in dims}
 
 
-def _loan_figures_grouped(qs: QuerySet[Loan], light: QuerySet[Loan], labels: Labels, *, as_of: date
-                          ) -> dict[str, dict]:
-    """PostgreSQL: the same figures from two statements (``grouping.py``)."""
+def _loan_figures_grouped(*, programme: Programme, as_of: date, filters: Filters, labels: Labels
+                          ) -> tuple[dict[str, dict], dict[int, Decimal]]:
+    """PostgreSQL: the same figures from two statements (``grouping.py``), and the principal
+    disbursed by ``as_of`` per bank (for the leverage, R4) from the same scan."""
+    light = Loan.objects.filter(programme=programme, signed_on__lte=as_of).filter(filters.q())
     first = light.order_by("signed_on").values_list("signed_on", flat=True).first() or as_of
-    rows = grouping.loan_rows(qs, light, bank_ids=sorted(labels.banks), modes=list(LoanMode.values),
-                              first=first, last=as_of)
-    ent = [r for r in rows if r["set"] == "ent"]
+    with grouping.tuned():
+        masks = grouping.borrower_masks(light, bank_ids=sorted(labels.banks), modes=list(LoanMode.values),
+                                        first=first, last=as_of, cutoff_month=rules.month_start(as_of))
+        qs = loans_as_of(programme=programme, as_of=as_of, filters=filters, stale=masks.stale)
+        cells, loan_rows = grouping.loan_sums(qs, first=first, last=as_of, as_of=as_of)
+    ent = []
+    for row in cells:
+        key = (row["k_region"], row["k_division"], row["k_size"], bool(row["k_private"]))
+        counts = masks.cells.get(key, {})
+        ent.append({"region": key[0], "division": key[1], "size": key[2], "private": key[3],
+                    **{f: row[f] for f in grouping.SUM_FIELDS},
+                    "borrowers": counts.get("borrowers", 0), "private_borrowers": counts.get("private_borrowers", 0)})
     out = _rollup_all(ent, ENTERPRISE_DIMENSIONS, labels, LOAN_SUM_FIELDS)
+    for row in loan_rows:
+        row["bank"], row["mode"], row["month"] = row["k_bank"], row["k_mode"], grouping.month_of(row["k_month"])
     for dim in ("bank", "mode", "month"):
-        out[dim] = rules.rollup([r for r in rows if r["set"] == dim], key=_key_fn(dim, labels), sums=LOAN_SUM_FIELDS)
-    return out
+        key = _key_fn(dim, labels)
+        out[dim] = rules.rollup(loan_rows, key=key, sums=grouping.SUM_FIELDS)
+        for value, counts in masks.by_dim[dim].items():
+            k = key({dim: value})
+            if k in out[dim]:
+                out[dim][k].update(borrowers=counts["borrowers"], private_borrowers=counts["private_borrowers"])
+        for acc in out[dim].values():
+            acc.setdefault("borrowers", 0)
+            acc.setdefault("private_borrowers", 0)
+    disbursed: dict[int, Decimal] = {}
+    for row in loan_rows:
+        disbursed[row["bank"]] = disbursed.get(row["bank"], rules.ZERO) + row["principal_sum"] - (row["undisbursed"] or 0)
+    return out, disbursed
 
 
 def _loan_figures(qs: QuerySet[Loan], labels: Labels) -> dict[str, dict]:
@@ -407,21 +438,50 @@ def _leverage_metrics(figures) -> dict[str, Any]:
     }
 
 
+def _bank_leverage(*, programme: Programme, as_of: date, disbursed: dict[int, Decimal]):
+    """R4 per bank, as ``fund.selectors.leverage.leverage_by_bank``: its disbursed ÷ its pool
+    allocation, its target its committed lending (``disbursed``: principal disbursed per bank id)."""
+    for p in Partnership.objects.filter(programme=programme).select_related("bank").order_by("bank__code"):
+        yield p, leverage_figures(
+            disbursed=disbursed.get(p.bank_id, rules.ZERO), base=p.pool_allocation, target_amount=p.committed_lending,
+            start=programme.start_date, end=programme.end_date, as_of=as_of,
+        )
+
+
+def _overall_leverage(*, programme: Programme, as_of: date, disbursed: dict[int, Decimal]):
+    """R4 overall, as ``fund.selectors.leverage.leverage_overall``: every bank's disbursed ÷ the
+    treasury contribution in force, target = contribution × leverage target."""
+    params = parameters_in_force(programme=programme, on=as_of)
+    base = params.treasury_contribution
+    return leverage_figures(
+        disbursed=sum(disbursed.values(), rules.ZERO), base=base, target_amount=base * params.leverage_target,
+        start=programme.start_date, end=programme.end_date, as_of=as_of,
+    )
+
+
 def _add_programme_figures(
-    breakdowns: dict[str, list[dict]], *, programme: Programme, as_of: date, filters: Filters
+    breakdowns: dict[str, list[dict]], *, programme: Programme, as_of: date, filters: Filters,
+    disbursed: dict[int, Decimal] | None = None,
 ) -> None:
-    """Leverage (R4) overall and per bank, the pool balance (R2) and the coverage counts."""
+    """Leverage (R4) overall and per bank, the pool balance (R2) and the coverage counts.
+
+    ``disbursed``: principal disbursed by ``as_of`` per bank id, when the loan figures already
+    added it up (PostgreSQL, same filters); else ``fund.selectors.leverage.disbursed_by_bank``.
+    """
     overall = breakdowns["overall"][0]["metrics"]
-    if filters.is_empty or (filters.bank_id and not (filters.region or filters.section or filters.division
-                                                    or filters.mode)):
-        by_bank = {b.partnership.bank_id: b for b in leverage_by_bank(programme=programme, as_of=as_of)}
+    bank_only = filters.bank_id and not (filters.region or filters.section or filters.division or filters.mode)
+    if (filters.is_empty or bank_only) and disbursed is None:
+        disbursed = disbursed_by_bank(programme=programme, as_of=as_of)
+    if filters.is_empty or bank_only:
+        by_bank = {p.bank_id: (p, fig) for p, fig in _bank_leverage(programme=programme, as_of=as_of,
+                                                                   disbursed=disbursed)}
         for row in breakdowns.get("bank", []):
-            lev = by_bank.get(row["_key"])
-            if lev is not None:
-                row["metrics"].update(_leverage_metrics(lev.figures))
-                row["metrics"]["committed_lending"] = lev.partnership.committed_lending
+            found = by_bank.get(row["_key"])
+            if found is not None:
+                row["metrics"].update(_leverage_metrics(found[1]))
+                row["metrics"]["committed_lending"] = found[0].committed_lending
     if filters.is_empty:
-        overall.update(_leverage_metrics(leverage_overall(programme=programme, as_of=as_of)))
+        overall.update(_leverage_metrics(_overall_leverage(programme=programme, as_of=as_of, disbursed=disbursed)))
         overall["pool_balance"] = pool_balance(programme=programme, as_of=as_of)
         overall["treasury_contribution"] = parameters_in_force(programme=programme, on=as_of).treasury_contribution
     overall["regions_covered"] = sum(1 for r in breakdowns.get("region", []) if r["metrics"]["borrowers"])
@@ -433,15 +493,13 @@ def _add_programme_figures(
 def indicators(*, programme: Programme, as_of: date, filters: Filters = NO_FILTERS) -> Indicators:
     """All R40 indicators as of ``as_of``, overall and by every dimension."""
     labels = Labels.load()
-    with transaction.atomic():
-        qs = loans_as_of(programme=programme, as_of=as_of, filters=filters)
-        if connection.vendor == "postgresql":
-            grouping.tune_connection()
-            light = Loan.objects.filter(programme=programme, signed_on__lte=as_of).filter(filters.q())
-            loans = _loan_figures_grouped(qs, light, labels, as_of=as_of)
-            grouping.restore_connection()
-        else:
-            loans = _loan_figures(qs, labels)
+    disbursed = None
+    if connection.vendor == "postgresql":
+        with transaction.atomic():  # SET LOCAL needs a transaction; both statements read one snapshot
+            loans, disbursed = _loan_figures_grouped(programme=programme, as_of=as_of, filters=filters,
+                                                     labels=labels)
+    else:
+        loans = _loan_figures(loans_as_of(programme=programme, as_of=as_of, filters=filters), labels)
     # Applicants are enterprises, not loans: they have no bank or mode (docs/statistics.md).
     with_applicants = not (filters.bank_id or filters.mode)
     others = [
@@ -468,7 +526,7 @@ def indicators(*, programme: Programme, as_of: date, filters: Filters = NO_FILTE
             rows.append({"key": _public_key(dim, key, labels), "_key": key, "name": name, "parent": parent,
                          "metrics": row_metrics(loans.get(dim, {}).get(key), merged)})
         breakdowns[dim] = rows
-    _add_programme_figures(breakdowns, programme=programme, as_of=as_of, filters=filters)
+    _add_programme_figures(breakdowns, programme=programme, as_of=as_of, filters=filters, disbursed=disbursed)
     for rows in breakdowns.values():
         for row in rows:
             row.pop("_key", None)

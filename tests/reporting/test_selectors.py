@@ -160,3 +160,25 @@ def test_applicants_agree_with_the_subsidies_definition(small):
     for day in (AS_OF, date(2022, 5, 31), date(2021, 5, 1)):
         ours = set(_applicant_ids(programme=small.programme, as_of=day).values_list("pk", flat=True))
         assert ours == applicant_enterprise_ids(programme=small.programme, as_of=day)
+
+
+def test_leverage_equals_the_fund_selectors(small):
+    """The snapshot adds up principal disbursed in its own scan (PostgreSQL) or asks
+    ``disbursed_by_bank`` once; either way the figures are ``fund.selectors.leverage``'s."""
+    from fund.models import Loan
+    from fund.selectors.leverage import leverage_by_bank, leverage_overall
+
+    Loan.objects.filter(pk=small.loans["L5"].pk).update(signed_on=date(2022, 3, 30))  # signed, not disbursed
+    for filters in (Filters(), Filters(bank_id=small.b2.pk)):
+        figures = indicators(programme=small.programme, as_of=AS_OF, filters=filters)
+        banks = {r["key"]: r["metrics"] for r in figures.rows("bank")}
+        for lev in leverage_by_bank(programme=small.programme, as_of=AS_OF):
+            if lev.bank.code in banks:
+                assert banks[lev.bank.code]["leverage_disbursed"] == lev.figures.disbursed
+                assert banks[lev.bank.code]["leverage"] == lev.figures.multiple
+                assert banks[lev.bank.code]["leverage_shortfall"] == lev.figures.shortfall
+        if filters.is_empty:
+            overall = leverage_overall(programme=small.programme, as_of=AS_OF)
+            assert figures.overall()["leverage_disbursed"] == overall.disbursed
+            assert figures.overall()["leverage"] == overall.multiple
+            assert figures.overall()["leverage_expected"] == overall.expected_to_date
