@@ -5,7 +5,9 @@ whose rows are lists of raw values in the order of ``fields.fields_for(kind)``.
   ``<dimension ref="A1:Z1000000"/>`` costs nothing).  For ``.xlsx`` one streaming pass over the
   data sheet's XML finds what calamine hides: formulas without a cached value, error values
   (``#REF!``…), and cells with a percent number format (so ``4.35%`` stored as 0.0435 is read as
-  4.35).  Merged cells come from calamine.
+  4.35).  Merged cells come from calamine.  python-calamine releases the GIL while it parses, so
+  the sheet is parsed in a worker thread while this thread scans the XML (and runs the caller's
+  ``meanwhile``, e.g. the status intake's read of the bank's open loans).
 - ``.csv``: UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
 - API records: ``{"field_name": value}`` dicts; the row number is the 1-based record index.
 
@@ -19,8 +21,10 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain, count, islice
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -118,6 +122,9 @@ def _aligned(rows: Iterable[tuple[int, list[Any]]], colmap: list[int]) -> Iterat
     """Data rows as values per field (None for an absent column); rows with no truthy cell are
     skipped here, rows of spaces by the parser."""
     width = max(colmap) + 1 if colmap else 0
+    if colmap == list(range(len(colmap))):  # every column, in the template's order: no picking
+        yield from _in_order(rows, width)
+        return
     pick = itemgetter(*[c if c >= 0 else width for c in colmap])  # index ``width`` is the None pad
     pad = [None] * (width + 1)
     for rowno, cells in rows:
@@ -132,6 +139,16 @@ def _aligned(rows: Iterable[tuple[int, list[Any]]], colmap: list[int]) -> Iterat
         else:
             cells[width] = None
         yield rowno, list(pick(cells))
+
+
+def _in_order(rows: Iterable[tuple[int, list[Any]]], width: int) -> Iterator[tuple[int, list[Any]]]:
+    """:func:`_aligned` when the columns are the fields in order: the row itself, cut or padded."""
+    for rowno, cells in rows:
+        if not any(cells):
+            continue
+        if len(cells) != width or cells.__class__ is not list:
+            cells = [*cells[:width], *([None] * (width - len(cells)))]
+        yield rowno, cells
 
 
 # --------------------------------------------------------------------------- xlsx XML details
@@ -264,12 +281,17 @@ def scan_sheet_xml(zf: zipfile.ZipFile, part: str, styles: frozenset[int]) -> di
 
 
 def xlsx_markers(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
+    return _xlsx_scan(path, sheet_name)[0]
+
+
+def _xlsx_scan(path: Path, sheet_name: str) -> tuple[dict[tuple[int, int], str], int]:
+    """The sheet's markers (see :func:`scan_sheet_xml`) and its uncompressed size in bytes."""
     try:
         with zipfile.ZipFile(path) as zf:
             part = sheet_part(zf, sheet_name)
             if part is None or part not in zf.NameToInfo:
-                return {}
-            return scan_sheet_xml(zf, part, percent_styles(zf))
+                return {}, 0
+            return scan_sheet_xml(zf, part, percent_styles(zf)), zf.NameToInfo[part].file_size
     except zipfile.BadZipFile as exc:
         raise IntakeRefused(f"工作簿已损坏（{exc}）", code="bad_zip") from None
     except ElementTree.ParseError as exc:
@@ -308,29 +330,73 @@ def _row_offset(buffer: list[list[Any]], head: list[list[Any]], start: tuple[int
     return 0
 
 
-def open_workbook(path: Path, fmt: str, kind: str, log: IssueLog, *, row_cap: int) -> Table:
+Meanwhile = Callable[[int], None]
+"""Work to do while calamine parses the sheet, given the sheet's size in bytes (uncompressed XML
+for ``.xlsx``, the file for ``.xls``): a hint of how many rows are coming."""
+
+
+def open_workbook(path: Path, fmt: str, kind: str, log: IssueLog, *, row_cap: int,
+                  meanwhile: Meanwhile | None = None) -> Table:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except CalamineError as exc:
         raise IntakeRefused(f"工作簿无法读取（{type(exc).__name__}）：文件可能已损坏或设置了密码",
                             code="unreadable") from None
     try:
-        return _workbook_table(workbook, path, fmt, kind, log, row_cap=row_cap)
+        return _workbook_table(workbook, path, fmt, kind, log, row_cap=row_cap, meanwhile=meanwhile)
     except BaseException:
         workbook.close()
         raise
 
 
-def _workbook_table(workbook, path: Path, fmt: str, kind: str, log: IssueLog, *, row_cap: int) -> Table:
+@dataclass
+class _Scan:
+    markers: dict[tuple[int, int], str] = field(default_factory=dict)
+    size: int = 0
+    error: Exception | None = None
+
+    def result(self) -> dict[tuple[int, int], str]:
+        if self.error is not None:
+            raise self.error
+        return self.markers
+
+
+def _load_sheet(workbook, path: Path, fmt: str, name: str, meanwhile: Meanwhile | None) -> tuple[Any, _Scan]:
+    """Parse the sheet with calamine in a worker thread (python-calamine releases the GIL while it
+    parses) while this thread scans the sheet's XML and then runs ``meanwhile``.
+
+    The scan's refusal is kept, not raised: the caller raises it where the scan used to run (after
+    the header checks), so a file with several problems is refused for the same one as before.
+    The worker is always joined before this returns or raises: the workbook is never closed
+    under it.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine") as pool:
+        parsing = pool.submit(workbook.get_sheet_by_name, name)
+        scan = _Scan()
+        if fmt == "xlsx":
+            try:
+                scan.markers, scan.size = _xlsx_scan(path, name)
+            except Exception as exc:  # raised by _Scan.result, in the scan's old place
+                scan.error = exc
+        else:
+            scan.size = path.stat().st_size
+        if meanwhile is not None and scan.error is None and scan.size:
+            meanwhile(scan.size)
+        try:
+            sheet = parsing.result()
+        except CalamineError as exc:
+            raise IntakeRefused(f"工作表“{name}”无法读取（{type(exc).__name__}）", code="unreadable") from None
+    return sheet, scan
+
+
+def _workbook_table(workbook, path: Path, fmt: str, kind: str, log: IssueLog, *, row_cap: int,
+                    meanwhile: Meanwhile | None = None) -> Table:
     name = _find_sheet(workbook.sheet_names, kind)
     meta = next((m for m in workbook.sheets_metadata if m.name == name), None)
     if meta is not None and meta.typ != SheetTypeEnum.WorkSheet:
         raise IntakeRefused(f"“{name}”不是普通工作表", code="no_sheet")
     log.sheet = name
-    try:
-        sheet = workbook.get_sheet_by_name(name)
-    except CalamineError as exc:
-        raise IntakeRefused(f"工作表“{name}”无法读取（{type(exc).__name__}）", code="unreadable") from None
+    sheet, scan = _load_sheet(workbook, path, fmt, name, meanwhile)
     start = sheet.start
     if start is None:
         raise IntakeRefused(f"工作表“{name}”是空的", code="empty_sheet")
@@ -341,7 +407,7 @@ def _workbook_table(workbook, path: Path, fmt: str, kind: str, log: IssueLog, *,
         raise IntakeRefused(f"数据行数 {data_rows} 超过上限 {row_cap} 行，请拆分后分批上传", code="too_many_rows")
     _check_merged(sheet.merged_cell_ranges or [], header_abs, log)
     colmap = map_header(head[header_abs], kind, log, row=header_abs + 1)
-    markers = xlsx_markers(path, name) if fmt == "xlsx" else {}
+    markers = scan.result()
     iterator = iter(sheet.iter_rows())
     buffer = [next(iterator, None) for _ in range(5)]
     buffer = [r for r in buffer if r is not None]
@@ -349,25 +415,15 @@ def _workbook_table(workbook, path: Path, fmt: str, kind: str, log: IssueLog, *,
     col_offset = start[1]
     shifted = [c - col_offset if c >= 0 else -1 for c in colmap]
 
-    def numbered() -> Iterator[tuple[int, list[Any]]]:
-        rowno = offset
-        for row in _chain(buffer, iterator):
-            rowno += 1  # Excel row number (1-based) of this row
-            if rowno > header_abs + 1:
-                yield rowno, row
-
+    skip = max(0, header_abs + 1 - offset)  # rows up to the header; the others numbered as in Excel (1-based)
+    numbered = zip(count(offset + skip + 1), islice(chain(buffer, iterator), skip, None))
     fields = F.fields_for(kind)
     return Table(
         kind=kind, sheet=name,
         labels=[f.header for f in fields], present=[c >= 0 for c in colmap],
-        row_count=max(data_rows, 0), rows=_aligned(numbered(), shifted),
+        row_count=max(data_rows, 0), rows=_aligned(numbered, shifted),
         markers=_field_markers(markers, colmap), closer=workbook.close,
     )
-
-
-def _chain(first: list, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest
 
 
 def _check_merged(ranges: list, header_abs: int, log: IssueLog) -> None:
@@ -450,7 +506,10 @@ def records_table(records: Any, kind: str, log: IssueLog, *, row_cap: int) -> Ta
     )
 
 
-def open_file(path: Path, fmt: str, kind: str, log: IssueLog, *, row_cap: int) -> Table:
+def open_file(path: Path, fmt: str, kind: str, log: IssueLog, *, row_cap: int,
+              meanwhile: Meanwhile | None = None) -> Table:
+    """A workbook or CSV file as a :class:`Table`; ``meanwhile`` runs while a workbook's sheet is
+    parsed (not for CSV, which is parsed in Python)."""
     if fmt == "csv":
         return open_csv(path, kind, log, row_cap=row_cap)
-    return open_workbook(path, fmt, kind, log, row_cap=row_cap)
+    return open_workbook(path, fmt, kind, log, row_cap=row_cap, meanwhile=meanwhile)
