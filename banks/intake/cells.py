@@ -8,7 +8,6 @@ parser.  The heavy lifting is ``registry.rules`` (dates, money, rates, text fold
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import re
 import unicodedata
@@ -209,23 +208,29 @@ def choice_parser(field: F.Field) -> Parser:
 
 
 def cached(parser: Parser) -> Parser:
-    """Memoise a parser for low-cardinality columns (choices, yes/no, regions)."""
+    """Memoise a parser for low-cardinality columns (choices, yes/no, regions); its RuleErrors too.
+    Keyed by type and value (``1``, ``1.0`` and ``True`` are equal as dict keys)."""
     memo: dict[tuple[type, Any], Any] = {}
+    refused: dict[tuple[type, Any], RuleError] = {}
 
     def parse(value: Any) -> Any:
-        key = (type(value), value)
+        key = (value.__class__, value)
         try:
-            hit = memo[key]
-        except (KeyError, TypeError):
-            try:
-                hit = parser(value)
-            except RuleError as exc:
-                hit = exc
-            if len(memo) < 10_000:
-                with contextlib.suppress(TypeError):
-                    memo[key] = hit
-        if isinstance(hit, RuleError):
-            raise hit
+            return memo[key]  # the usual cell: one look-up
+        except KeyError:
+            error = refused.get(key)
+        except TypeError:  # unhashable: not memoised
+            return parser(value)
+        if error is not None:
+            raise error
+        try:
+            hit = parser(value)
+        except RuleError as exc:
+            if len(memo) + len(refused) < 10_000:
+                refused[key] = exc
+            raise
+        if len(memo) + len(refused) < 10_000:
+            memo[key] = hit
         return hit
 
     return parse
