@@ -38,7 +38,7 @@ from .intake import reader, rows, safety
 from .intake.context import IntakeContext, chunks
 from .intake.issues import ERROR, INFO, WARNING, IntakeRefused, IssueLog
 from .intake.registration import RegistrationValidator, apply_registration, registration_snapshot
-from .intake.status import StatusValidator, apply_status, status_snapshot
+from .intake.status import OpenLoans, StatusValidator, apply_status, status_snapshot
 from .models import BatchKind, BatchSource, BatchStatus, IntakeBatch
 
 logger = logging.getLogger(__name__)
@@ -260,12 +260,12 @@ def _progress(batch: IntakeBatch):
     return report
 
 
-def _open(batch: IntakeBatch, log: IssueLog, row_cap: int) -> reader.Table:
+def _open(batch: IntakeBatch, log: IssueLog, row_cap: int, *, meanwhile: reader.Meanwhile | None = None) -> reader.Table:
     path = batch_path(batch)
     if batch.source == BatchSource.API:
         records = json.loads(path.read_text(encoding="utf-8"))
         return reader.records_table(records, batch.kind, log, row_cap=max(row_cap, API_MAX_RECORDS))
-    return reader.open_file(path, batch.file_format, batch.kind, log, row_cap=row_cap)
+    return reader.open_file(path, batch.file_format, batch.kind, log, row_cap=row_cap, meanwhile=meanwhile)
 
 
 def _batch_refusal(ctx: IntakeContext, kind: str) -> str:
@@ -296,8 +296,9 @@ def _run(batch: IntakeBatch) -> dict[str, Any]:
         return _reject(batch, log, rows_seen=0)
     params = ctx.params_on(today)
     row_cap = params.intake_row_cap if params else 100_000
+    open_loans = OpenLoans(ctx) if batch.kind == BatchKind.STATUS else None  # read while the sheet is parsed
     try:
-        table = _open(batch, log, row_cap)
+        table = _open(batch, log, row_cap, meanwhile=open_loans)
     except IntakeRefused as exc:
         log.error(exc.message, rule=exc.rule)
         return _reject(batch, log, rows_seen=0)
@@ -307,7 +308,7 @@ def _run(batch: IntakeBatch) -> dict[str, Any]:
             return _reject(batch, log, rows_seen=0)
         batch.rows_total = table.row_count
         IntakeBatch.objects.filter(pk=batch.pk).update(rows_total=table.row_count)
-        validator = _validator(batch, ctx, log, table.labels)
+        validator = _validator(batch, ctx, log, table.labels, open_loans)
         seen = 0
         for rowno, values, clean in rows.parse_table(table, log, progress=_progress(batch)):
             validator.check_row(rowno, values, clean)
@@ -328,10 +329,11 @@ def _run(batch: IntakeBatch) -> dict[str, Any]:
     return _apply(batch, ctx, validator, log, cross, rows_seen=seen)
 
 
-def _validator(batch: IntakeBatch, ctx: IntakeContext, log: IssueLog, labels: list[str]):
+def _validator(batch: IntakeBatch, ctx: IntakeContext, log: IssueLog, labels: list[str],
+               open_loans: OpenLoans | None = None):
     if batch.kind == BatchKind.REGISTRATION:
         return RegistrationValidator(ctx, log, labels=labels, override_reason=batch.override_reason)
-    return StatusValidator(ctx, log, labels=labels, is_correction=batch.is_correction)
+    return StatusValidator(ctx, log, labels=labels, is_correction=batch.is_correction, open_loans=open_loans)
 
 
 def _merged(*logs: IssueLog) -> tuple[list[dict[str, Any]], dict[str, int]]:

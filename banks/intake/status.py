@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.db.models import Max
@@ -78,7 +79,20 @@ class StatusRow:
     skip: bool = False
 
     def figures(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in FIGURES)
+        return _figures_of(self)
+
+
+_figures_of = attrgetter(*FIGURES)
+_contract_of = attrgetter("contract_no")
+_loan_and_month = attrgetter("loan_id", "month")
+_CLOSED = frozenset(s.value for s in CLOSED)
+_BANK_MODE = LoanMode.BANK.value
+_ZERO = Decimal(0)
+_SETTLED, _CURRENT, _OVERDUE = LoanStatus.SETTLED.value, LoanStatus.CURRENT.value, LoanStatus.OVERDUE.value
+(_CONTRACT, _MONTH, _BALANCE, _REPAID, _INTEREST, _OVERDUE_DAYS, _CLASSIFICATION, _STATUS, _SETTLED_ON,
+ _INTEREST_TOTAL, _FEE_TOTAL) = (IDX[n] for n in (
+    "contract_no", "report_month", "outstanding_principal", "principal_repaid", "interest_paid", "overdue_days",
+    "classification", "status", "settled_on", "interest_paid_total", "guarantee_fee_paid_total"))
 
 
 @dataclass
@@ -90,12 +104,52 @@ class StatusPlan:
     snapshot: Any = None
 
 
+PREFETCH_MIN_BYTES = 1024 * 1024  # a smaller sheet (≈ 3,000 rows or fewer) is looked up by contract quickly
+PREFETCH_BYTES_PER_ROW = 300  # sheet XML per status row, roughly (Excel ≈ 250–350, inline strings ≈ 450)
+PREFETCH_LOANS_PER_ROW = 2  # read the open loans only if there are at most this many per expected row
+
+
+class OpenLoans:
+    """The bank's open loans in the programme, read while a large status sheet is being parsed
+    (``reader.open_file(meanwhile=…)``): a monthly report lists them all, so the cross check then
+    looks up by contract only the rows' contracts that are not among them (closed loans, unknown
+    contracts).  Skipped for small sheets and for banks with many more open loans than the sheet
+    has rows.  Used only if nothing was written since (the same ``status_snapshot``), so the
+    cross check sees what its own look-up would have seen."""
+
+    def __init__(self, ctx: IntakeContext) -> None:
+        self.ctx = ctx
+        self.snapshot: Any = None
+        self.by_contract: dict[str, LoanInfo] | None = None
+
+    def __call__(self, sheet_bytes: int) -> None:
+        if sheet_bytes < PREFETCH_MIN_BYTES:
+            return
+        limit = PREFETCH_LOANS_PER_ROW * sheet_bytes // PREFETCH_BYTES_PER_ROW
+        self.snapshot = status_snapshot(self.ctx)
+        qs = (Loan.objects.filter(programme=self.ctx.programme, bank=self.ctx.bank)
+              .exclude(status__in=CLOSED).order_by().values_list(*LOAN_COLUMNS))
+        rows = list(qs[:limit + 1])
+        if len(rows) <= limit:  # else far more open loans than rows: each row's contract is looked up
+            self.by_contract = {values[1]: LoanInfo(*values) for values in rows}
+
+    def take(self, snapshot: Any) -> dict[str, LoanInfo] | None:
+        """Contract → open loan; None when there is no read or it is older than ``snapshot``.
+        Once only (the caller keeps what it needs)."""
+        by_contract, self.by_contract = self.by_contract, None
+        if by_contract is None or snapshot != self.snapshot:
+            return None
+        return by_contract
+
+
 class StatusValidator:
-    def __init__(self, ctx: IntakeContext, log: IssueLog, *, labels: list[str], is_correction: bool) -> None:
+    def __init__(self, ctx: IntakeContext, log: IssueLog, *, labels: list[str], is_correction: bool,
+                 open_loans: OpenLoans | None = None) -> None:
         self.ctx = ctx
         self.log = log
         self.labels = labels
         self.is_correction = is_correction
+        self.open_loans = open_loans
         self.plan = StatusPlan()
         self.this_month = ctx.today.replace(day=1)
 
@@ -104,12 +158,13 @@ class StatusValidator:
 
     # row checks ------------------------------------------------------------------------
     def check_row(self, rowno: int, v: list[Any], clean: bool = True) -> None:
-        errors = self.log.counts["error"]
-        month, status = v[IDX["report_month"]], v[IDX["status"]]
-        balance, settled_on, overdue = v[IDX["outstanding_principal"]], v[IDX["settled_on"]], v[IDX["overdue_days"]]
+        counts = self.log.counts
+        errors = counts["error"]
+        month, status = v[_MONTH], v[_STATUS]
+        balance, settled_on, overdue = v[_BALANCE], v[_SETTLED_ON], v[_OVERDUE_DAYS]
         if month and month > self.this_month:
             self._err(rowno, "report_month", f"报告月份 {month:%Y-%m} 尚未到来", month, "")
-        if status == LoanStatus.SETTLED:
+        if status == _SETTLED:
             if settled_on is None:
                 self._err(rowno, "settled_on", "贷款状态为结清时必须填写结清日期", None)
             if balance is not None and balance is not INVALID and balance != 0:
@@ -119,19 +174,16 @@ class StatusValidator:
                 self._err(rowno, "settled_on", f"结清日期 {settled_on} 晚于报告月份 {month:%Y-%m} 的月末", settled_on)
         elif status is not None and status is not INVALID and settled_on:
             self._err(rowno, "settled_on", "只有结清的贷款才填写结清日期", settled_on)
-        if status == LoanStatus.CURRENT and overdue is not None and overdue is not INVALID and overdue > 0:
+        if status == _CURRENT and overdue is not None and overdue is not INVALID and overdue > 0:
             self._err(rowno, "overdue_days", f"贷款状态为正常，但逾期天数为 {overdue}；逾期的贷款状态应填“逾期”",
                       overdue)
-        if status == LoanStatus.OVERDUE and overdue == 0:
+        if status == _OVERDUE and overdue == 0:
             self._err(rowno, "overdue_days", "贷款状态为逾期时逾期天数应大于 0", overdue)
-        if self.log.counts["error"] != errors or not clean:
+        if counts["error"] != errors or not clean:
             return
-        self.plan.rows.append(StatusRow(
-            rowno=rowno, contract_no=v[IDX["contract_no"]], month=month, outstanding_principal=balance,
-            principal_repaid=v[IDX["principal_repaid"]] or Decimal(0), interest_paid=v[IDX["interest_paid"]] or Decimal(0),
-            overdue_days=overdue, classification=v[IDX["classification"]], status=status, settled_on=settled_on,
-            interest_paid_total=v[IDX["interest_paid_total"]],
-            guarantee_fee_paid_total=v[IDX["guarantee_fee_paid_total"]] or Decimal(0),
+        self.plan.rows.append(StatusRow(  # positional, in the field order: rowno, contract_no, month, figures…
+            rowno, v[_CONTRACT], month, balance, v[_REPAID] or _ZERO, v[_INTEREST] or _ZERO, overdue,
+            v[_CLASSIFICATION], status, settled_on, v[_INTEREST_TOTAL], v[_FEE_TOTAL] or _ZERO,
         ))
 
     # cross checks ----------------------------------------------------------------------
@@ -140,43 +192,60 @@ class StatusValidator:
         plan = self.plan
         plan.skipped = plan.corrections = 0
         plan.snapshot = status_snapshot(self.ctx)
-        plan.loans = loans_by_contract(self.ctx, {r.contract_no for r in plan.rows})
-        by_contract = {loan.contract_no: loan for loan in plan.loans.values()}
+        by_contract = self._registered(set(map(_contract_of, plan.rows)), plan.snapshot)
+        plan.loans = loans = {}
+        find = by_contract.get
         rows = []
         for row in plan.rows:
             row.skip, row.supersedes_id = False, None
-            loan = by_contract.get(row.contract_no)
+            loan = find(row.contract_no)
             if loan is None:
                 self._err(row.rowno, "contract_no", f"借款合同编号 {row.contract_no} 未在本项目备案，不能报送状态",
                           row.contract_no)
                 continue
+            loans[loan.id] = loan
             row.loan_id = loan.id
             rows.append(row)
-        rows.sort(key=lambda r: (r.loan_id, r.month, r.rowno))
+        rows.sort(key=_loan_and_month)  # stable: rows of one loan and month stay in row order
         existing = current_reports(rows)
-        earlier = earlier_balances(rows, plan.loans)
+        earlier = earlier_balances(rows, loans)
         previous: StatusRow | None = None
         for row in rows:
             before = previous if previous is not None and previous.loan_id == row.loan_id else None
-            self._check_against_loan(row, plan.loans[row.loan_id], before, existing, earlier)
+            self._check_against_loan(row, loans[row.loan_id], before, existing, earlier)
             if not row.skip:
                 previous = row
         return plan
 
+    def _registered(self, contract_nos: set[str], snapshot: Any) -> dict[str, LoanInfo]:
+        """Contract → registered loan (of this bank and programme), for at least ``contract_nos``."""
+        found = self.open_loans.take(snapshot) if self.open_loans is not None else None
+        if found is None:
+            found, missing = {}, contract_nos
+        else:
+            missing = contract_nos - found.keys()
+        if missing:
+            found.update((loan.contract_no, loan) for loan in loans_by_contract(self.ctx, missing).values())
+        return found
+
     def _check_against_loan(self, row: StatusRow, loan: LoanInfo, before: StatusRow | None,
                             existing: dict[tuple[int, date], tuple[int, tuple]], earlier: dict) -> None:
-        if row.month < loan.disbursed_on.replace(day=1):
+        month, disbursed = row.month, loan.disbursed_on
+        if month < disbursed and month < disbursed.replace(day=1):
             self._err(row.rowno, "report_month", f"报告月份 {row.month:%Y-%m} 早于放款月份 "
                       f"{loan.disbursed_on:%Y-%m}", row.month)
             return
-        if row.settled_on and row.settled_on < loan.disbursed_on:
+        if row.settled_on and row.settled_on < disbursed:
             self._err(row.rowno, "settled_on", f"结清日期 {row.settled_on} 早于放款日期 {loan.disbursed_on}",
                       row.settled_on)
             return
-        if self._closed(row, loan, before) or self._repeated(row, before, existing):
+        # (the guards only skip calls that would find nothing: no earlier row, not closed, nothing stored)
+        if (before is not None or loan.status in _CLOSED) and self._closed(row, loan, before):
+            return
+        if (before is not None or existing) and self._repeated(row, before, existing):
             return
         self._balance(row, loan, before, earlier)
-        if loan.mode == LoanMode.BANK and row.guarantee_fee_paid_total > 0:
+        if row.guarantee_fee_paid_total > 0 and loan.mode == _BANK_MODE:
             self._err(row.rowno, "guarantee_fee_paid_total", "政银模式贷款没有担保费，累计实付担保费应为 0",
                       row.guarantee_fee_paid_total, "R36", level="warning")
 
@@ -227,15 +296,22 @@ class StatusValidator:
         return False
 
     def _balance(self, row: StatusRow, loan: LoanInfo, before: StatusRow | None, earlier: dict) -> None:
+        last = loan.last_report_month
         if before is not None:
-            previous, source = before.outstanding_principal, f"本文件 {before.month:%Y-%m}"
-        else:
+            previous, when = before.outstanding_principal, before.month
+        elif last is None:
+            previous, when = loan.principal, None
+        elif row.month > last:
+            previous, when = loan.outstanding_principal, last
+        else:  # a month at or before the loan's latest: from the stored reports
             previous, when = earlier.get((row.loan_id, row.month), (loan.principal, None))
-            source = f"{when:%Y-%m} 报告" if when else "贷款金额"
         if row.outstanding_principal > previous:
+            if before is not None:
+                source = f"本文件 {before.month:%Y-%m}"
+            else:
+                source = f"{when:%Y-%m} 报告" if when else "贷款金额"
             self._err(row.rowno, "outstanding_principal", f"贷款余额 {row.outstanding_principal:,.2f} 元高于{source}的"
                       f" {previous:,.2f} 元；本项目贷款一次放款，余额不应增加", row.outstanding_principal)
-        last = loan.last_report_month
         if before is None and last is not None and row.month > last and \
                 row.interest_paid_total < loan.interest_paid_total:
             self._err(row.rowno, "interest_paid_total", f"累计实付利息 {row.interest_paid_total:,.2f} 元少于上次报告的 "
@@ -251,7 +327,7 @@ def loans_by_contract(ctx: IntakeContext, contract_nos: set[str]) -> dict[int, L
     loans: dict[int, LoanInfo] = {}
     programme_id = ctx.programme.pk
     for chunk in chunks(sorted(contract_nos)):
-        qs = Loan.objects.filter(bank=ctx.bank, contract_no__any_of=chunk)
+        qs = Loan.objects.filter(bank=ctx.bank, contract_no__any_of=chunk).order_by()
         for values in qs.values_list(*LOAN_COLUMNS):
             if values[2] == programme_id:
                 loans[values[0]] = LoanInfo(*values)
@@ -270,20 +346,14 @@ def current_reports(rows: list[StatusRow]) -> dict[tuple[int, date], tuple[int, 
 
 
 def earlier_balances(rows: list[StatusRow], loans: dict[int, LoanInfo]) -> dict[tuple[int, date], tuple]:
-    """(loan, month) → (balance, month) of the latest stored report before that month.
-
-    From the loan's latest state when the month is after it; one query for the rows that go
-    back in time (late months and corrections)."""
+    """(loan, month) → (balance, month) of the latest stored report before that month, for the rows
+    that go back in time (a month at or before the loan's latest: late months and corrections),
+    in one query.  Other rows take it from the loan's latest state (``_balance``)."""
     result: dict[tuple[int, date], tuple] = {}
     back: list[StatusRow] = []
     for row in rows:
-        loan = loans[row.loan_id]
-        last = loan.last_report_month
-        if last is None:
-            result[(row.loan_id, row.month)] = (loan.principal, None)
-        elif row.month > last:
-            result[(row.loan_id, row.month)] = (loan.outstanding_principal, last)
-        else:
+        last = loans[row.loan_id].last_report_month
+        if last is not None and row.month <= last:
             back.append(row)
     if back:
         history: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
@@ -323,25 +393,30 @@ def nonperforming_start(month: date, overdue_days: int, threshold: int) -> date 
 _STATUS_AT = LOAN_STATE.index("status")
 
 
-def _new_state(loan: LoanInfo, rows: list[StatusRow], ctx: IntakeContext) -> tuple[Any, ...]:
+def _new_state(loan: LoanInfo, rows: list[StatusRow] | tuple[StatusRow, ...], ctx: IntakeContext) -> tuple[Any, ...]:
     """The loan's new state: all of LOAN_STATE (when a row is its latest month), else only
     (ever_overdue, nonperforming_since)."""
-    latest = rows[0] if len(rows) == 1 else max(rows, key=lambda r: r.month)
-    ever = loan.ever_overdue or any(r.overdue_days > 0 or r.status == LoanStatus.OVERDUE for r in rows)
-    starts = [loan.nonperforming_since] if loan.nonperforming_since else []
+    latest = rows[0] if len(rows) == 1 else max(rows, key=_month_of)
+    ever, since = loan.ever_overdue, loan.nonperforming_since
     for r in rows:
         if r.overdue_days:
+            ever = True
             params = ctx.params_on(month_end(r.month))
             start = nonperforming_start(r.month, r.overdue_days, params.claim_overdue_days if params else 90)
-            if start:
-                starts.append(start)
-    since = min(starts) if starts else None
+            if start and (since is None or start < since):
+                since = start
+        elif r.status == _OVERDUE:
+            ever = True
     last = loan.last_report_month
     if last is None or latest.month >= last:
         return (latest.outstanding_principal, latest.overdue_days, latest.classification, latest.status,
                 latest.settled_on, latest.interest_paid_total, latest.guarantee_fee_paid_total, latest.month,
                 ever, since)
     return (ever, since)
+
+
+_month_of = attrgetter("month")
+_REPORT_HEAD = attrgetter("loan_id", "month", *FIGURES)
 
 
 def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any,
@@ -351,22 +426,26 @@ def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any,
     rows = [r for r in plan.rows if not r.skip and r.loan_id]
     corrected = [(r.supersedes_id, False) for r in rows if r.supersedes_id]
     bulk_update_rows(StatusReport, ["is_current"], corrected)
+    batch = str(batch_id)  # as text: psycopg's UUID dumper is Python code, called per row
     bulk_insert(StatusReport, ["loan_id", "month", *FIGURES, "batch_id", "is_correction", "is_current",
                                "supersedes_id"], (
-        (r.loan_id, r.month, *r.figures(), batch_id, r.supersedes_id is not None, True, r.supersedes_id)
-        for r in rows
+        (*_REPORT_HEAD(r), batch, r.supersedes_id is not None, True, r.supersedes_id) for r in rows
     ))
     reports_stored = time.perf_counter()
-    by_loan: dict[int, list[StatusRow]] = defaultdict(list)
+    first: dict[int, StatusRow] = {}  # loan → its first row; the (rare) loans with several rows also in `several`
+    several: dict[int, list[StatusRow]] = {}
     for r in rows:
-        by_loan[r.loan_id].append(r)
-    states = {loan_id: _new_state(plan.loans[loan_id], loan_rows, ctx) for loan_id, loan_rows in by_loan.items()}
+        seen = first.setdefault(r.loan_id, r)
+        if seen is not r:
+            several.setdefault(r.loan_id, [seen]).append(r)
+    loans = plan.loans
+    states = {loan_id: _new_state(loans[loan_id], several.get(loan_id) or (row,), ctx) for loan_id, row in first.items()}
     if corrected:
         _recompute_history(states, {r.loan_id for r in rows if r.supersedes_id}, ctx)
 
     corrected_loans = {r.loan_id for r in rows if r.supersedes_id}
-    settled = [loan_id for loan_id, s in states.items() if len(s) > _STATUS_AT and s[_STATUS_AT] == LoanStatus.SETTLED and (
-        plan.loans[loan_id].status != LoanStatus.SETTLED or loan_id in corrected_loans)]
+    settled = [loan_id for loan_id, s in states.items() if len(s) > _STATUS_AT and s[_STATUS_AT] == _SETTLED and (
+        loans[loan_id].status != _SETTLED or loan_id in corrected_loans)]
     states_computed = time.perf_counter()
     _write_states(states)
     if timings is not None:
