@@ -11,11 +11,14 @@ See docs/intake.md.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -240,14 +243,34 @@ def intake_process(*, batch_id: Any) -> IntakeBatch:
     batch = _claim(batch_id)
     if batch is None:
         return IntakeBatch.objects.get(pk=batch_id)
-    try:
-        outcome = _run(batch)
-    except Exception as exc:
-        logger.exception("intake batch %s failed", batch.pk)
-        return _fail(batch, exc)
-    _after_commit(batch, outcome)
+    with _collector_paused():
+        try:
+            outcome = _run(batch)
+        except Exception as exc:
+            logger.exception("intake batch %s failed", batch.pk)
+            return _fail(batch, exc)
+        _after_commit(batch, outcome)
     batch.refresh_from_db()
     return batch
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while one batch is processed.
+
+    A 100,000-row batch allocates millions of container objects (row lists, tuples, row and loan
+    records) that live until the batch is done, and each of the collector's passes walks all of
+    them again: ≈ 0.5–0.9 s of a status batch, to find nothing — the batch's objects are freed by
+    reference counting.  The previous state is restored afterwards (cycles made meanwhile are
+    collected then); web and Celery workers run one batch per process at a time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _progress(batch: IntakeBatch):

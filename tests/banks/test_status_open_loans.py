@@ -3,11 +3,13 @@ the outcome is exactly what looking each row's contract up gives, whatever happe
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from banks import services
 from banks.intake import status
 from banks.intake.context import IntakeContext
 from banks.models import BatchStatus, StatusReport
@@ -139,3 +141,19 @@ def _read(ctx):
     open_loans = status.OpenLoans(ctx)
     open_loans(status.PREFETCH_MIN_BYTES)
     return open_loans.take(status.status_snapshot(ctx))
+
+
+def test_the_garbage_collector_is_paused_while_a_batch_is_processed_and_restored_after(report, loans, monkeypatch):
+    seen = []
+    original = services._run
+
+    def spy(batch):
+        seen.append(gc.isenabled())
+        return original(batch)
+
+    monkeypatch.setattr(services, "_run", spy)
+    assert gc.isenabled()
+    batch = report([status_row(loans[0].contract_no, JUNE)])
+    assert batch.status == BatchStatus.APPLIED, batch.issues
+    assert seen == [False]
+    assert gc.isenabled()
