@@ -21,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fund.models import Loan, LoanStatus, Programme
+from fund.models import Classification, Loan, LoanMode, LoanStatus, Programme
+from registry.api import ChoiceLabelField
 from registry.models import Bank
 
 from . import selectors, services
@@ -58,7 +59,7 @@ class IssueSerializer(serializers.Serializer):
 class BatchSerializer(serializers.ModelSerializer):
     bank = serializers.CharField(source="bank.code", read_only=True)
     programme = serializers.CharField(source="programme.code", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = ChoiceLabelField(BatchStatus, source="status")
     progress_percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -115,9 +116,9 @@ class LoanSerializer(serializers.ModelSerializer):
     bank = serializers.CharField(source="bank.code", read_only=True)
     credit_code = serializers.CharField(source="enterprise.credit_code", read_only=True)
     guarantor = serializers.CharField(source="guarantor.name", read_only=True, default=None, allow_null=True)
-    mode_display = serializers.CharField(source="get_mode_display", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    classification_display = serializers.CharField(source="get_classification_display", read_only=True)
+    mode_display = ChoiceLabelField(LoanMode, source="mode")
+    status_display = ChoiceLabelField(LoanStatus, source="status")
+    classification_display = ChoiceLabelField(Classification, source="classification")
 
     class Meta:
         model = Loan

@@ -32,7 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fund.claims_views import private_file_response
-from fund.models import Claim, ClaimStatus, DocumentKind, IdempotencyRecord, Loan
+from fund.models import Claim, ClaimStatus, DocumentKind, IdempotencyRecord, Loan, LoanMode, RefundStatus
 from fund.pdf import claim_decision_notice, notice_filename
 from fund.selectors.claims import claim_list, claims_review_overdue, missing_documents
 from fund.services.claim_documents import claim_document_add, guarantor_payment_record
@@ -46,6 +46,7 @@ from fund.services.claims import (
     claim_submit,
 )
 from fund.services.recoveries import recovery_record
+from registry.api import ChoiceLabelField
 from registry.errors import BusinessError
 from registry.security.otp import IsOTPVerified
 
@@ -67,7 +68,7 @@ def _money(**kwargs: Any) -> serializers.DecimalField:
 class ClaimDocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = ChoiceLabelField(DocumentKind, source="kind")
     original_name = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
@@ -82,7 +83,7 @@ class ClaimDocumentSerializer(serializers.Serializer):
 class StatusChangeSerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
-    to_status_label = serializers.CharField(source="get_to_status_display")
+    to_status_label = ChoiceLabelField(ClaimStatus, source="to_status")
     actor = serializers.CharField(source="actor.username")
     comment = serializers.CharField()
     changed_at = serializers.DateTimeField()
@@ -97,7 +98,7 @@ class RecoverySerializer(serializers.Serializer):
     refund_due = _money()
     refund_due_on = serializers.DateField()
     refund_status = serializers.CharField()
-    refund_status_label = serializers.CharField(source="get_refund_status_display")
+    refund_status_label = ChoiceLabelField(RefundStatus, source="refund_status")
     refund_overdue = serializers.BooleanField()
     refund_received_on = serializers.DateField(allow_null=True)
     note = serializers.CharField()
@@ -107,13 +108,13 @@ class ClaimSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     status = serializers.CharField()
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = ChoiceLabelField(ClaimStatus, source="status")
     loan = serializers.IntegerField(source="loan_id")
     contract_no = serializers.CharField(source="loan.contract_no")
     bank = serializers.CharField(source="loan.bank.name")
     enterprise_name = serializers.CharField(source="loan.enterprise_name")
     mode = serializers.CharField(source="loan.mode")
-    mode_label = serializers.CharField(source="loan.get_mode_display")
+    mode_label = ChoiceLabelField(LoanMode, source="loan.mode")
     unpaid_principal = _money()
     unpaid_interest = _money()
     claim_date = serializers.DateField()
