@@ -85,7 +85,6 @@ class Masks:
 
     cells: dict[tuple, dict] = field(default_factory=dict)  # (region, division, size, private) -> counts
     by_dim: dict[str, dict] = field(default_factory=dict)  # "bank"|"mode"|"month" -> key -> counts
-    stale: bool = False  # a loan was reported after the cut-off month
 
 
 @dataclass(frozen=True)
@@ -122,76 +121,101 @@ def _word_sql(word: int, bits: list[_Bit], *, bank_base: int, bank_top: int, fir
     return " | ".join(parts) or "0::bigint", params
 
 
-def borrower_masks(light: QuerySet[Loan], *, bank_ids: list[int], modes: list[str], first: date, last: date,
-                   cutoff_month: date) -> Masks:
-    """Distinct enterprises (all and private) per enterprise cell and per bank, mode and month, in one
-    scan of the narrow loan columns; and whether any of these loans was reported after ``cutoff_month``."""
-    months = list(range(month_number(first), month_number(last) + 1))
-    layout = _layout(bank_ids=bank_ids, modes=modes, months=months)
-    words = sorted({b.word for b in layout}) or [0]
-    bank_base, bank_top = min(bank_ids, default=0), max(bank_ids, default=0)
-    narrow, narrow_params = light.values(
-        k_ent=F("enterprise_id"), k_bank=F("bank_id"), k_mode=F("mode"), k_signed=F("signed_on"),
-        k_reported=F("last_report_month"),
-    ).order_by().query.sql_with_params()
-    folds, fold_params = [], []
-    for w in words:
-        expr, params = _word_sql(w, layout, bank_base=bank_base, bank_top=bank_top, first=first, last=last)
-        folds.append(f"bit_or({expr}) AS m_{w}")
-        fold_params += params
-    # one grouping set per (word, dimension) that has bits in that word
-    keys, key_params, sets = [], [], [f"({', '.join(ENT_KEYS)})"]
-    parts = sorted({(b.word, b.dim) for b in layout})
-    for i, (w, dim) in enumerate(parts):
-        mask = sum(1 << b.bit for b in layout if b.word == w and b.dim == dim)
-        keys.append(f"b.m_{w} & %s AS k_{i}")
-        key_params.append(mask)
-        sets.append(f"(private, k_{i})")
-    flags = ", ".join(f"GROUPING(k_{i}) AS g_{i}" for i in range(len(parts)))
-    key_cols = "".join(f", k_{i}" for i in range(len(parts)))
-    enterprise = Enterprise._meta.db_table
-    sql = (
-        f"SELECT GROUPING(region) AS g_ent{', ' + flags if flags else ''}, region, division, size, private"  # noqa: S608
-        f"{key_cols}, COUNT(*) AS n, bool_or(stale) AS stale FROM ("
-        "SELECT e.region_id AS region, e.industry_id AS division, e.size_class AS size, e.is_private AS private, "
-        f"{''.join(k + ', ' for k in keys)}b.stale FROM ("
-        f"SELECT t.k_ent, {', '.join(folds)}, bool_or(t.k_reported > %s) AS stale FROM ({narrow}) t GROUP BY t.k_ent"
-        f") b JOIN {enterprise} e ON e.id = b.k_ent) x GROUP BY GROUPING SETS ({', '.join(sets)})"
-    )
-    rows = _rows(sql, [*key_params, *fold_params, cutoff_month, *narrow_params])
-    by_bit = {(b.word, b.bit): b for b in layout}
-    out = Masks(by_dim={"bank": {}, "mode": {}, "month": {}})
-    for row in rows:
-        n, private = int(row["n"]), bool(row["private"])
-        out.stale = out.stale or bool(row["stale"])
-        if row["g_ent"] == 0:
-            key = (row["region"], row["division"], row["size"], private)
-            out.cells[key] = {"borrowers": n, "private_borrowers": n if private else 0}
-            continue
-        i = next(i for i in range(len(parts)) if row[f"g_{i}"] == 0)
-        w, mask = parts[i][0], int(row[f"k_{i}"] or 0)
-        while mask:
-            low = mask & -mask
-            b = by_bit[(w, low.bit_length() - 1)]
-            key = month_of(b.value) if b.dim == "month" else b.value
-            acc = out.by_dim[b.dim].setdefault(key, {"borrowers": 0, "private_borrowers": 0})
-            acc["borrowers"] += n
-            if private:
-                acc["private_borrowers"] += n
-            mask ^= low
-    return out
+@dataclass
+class Statement:
+    """One aggregate statement: its SQL, parameters and output columns (name → SQL type)."""
+
+    sql: str
+    params: list
+    columns: dict[str, str]
 
 
-def loan_sums(qs: QuerySet[Loan], *, first: date, last: date, as_of: date) -> tuple[list[dict], list[dict]]:
-    """(enterprise cell rows, (bank, mode, month) rows) of the additive sums, from one scan.
+MASK_COLUMNS = {"g_ent": "int", "g_set": "int", "region": "text", "division": "text", "size": "text",
+                "private": "boolean", "mask": "bigint", "n": "bigint"}
+SUM_COLUMNS = {"g_ent": "int", "region": "text", "division": "text", "size": "text", "private": "boolean",
+               "bank": "bigint", "mode": "text", "month": "int", "loans": "bigint", "principal_sum": "numeric",
+               "outstanding": "numeric", "overdue": "numeric", "npl": "numeric", "rate_x": "numeric",
+               "eff_x": "numeric", "undisbursed": "numeric", "stale": "boolean"}
+
+
+class BorrowerMasks:
+    """Distinct enterprises (all and private) per enterprise cell and per bank, mode and month, from
+    one scan of the narrow loan columns (``statement``), added up in Python (``decode``)."""
+
+    def __init__(self, light: QuerySet[Loan], *, bank_ids: list[int], modes: list[str], first: date, last: date):
+        months = list(range(month_number(first), month_number(last) + 1))
+        self.layout = _layout(bank_ids=bank_ids, modes=modes, months=months)
+        self.parts = sorted({(b.word, b.dim) for b in self.layout})  # one grouping set per (word, dimension)
+        self.light, self.bank_ids, self.first, self.last = light, bank_ids, first, last
+
+    def statement(self) -> Statement:
+        layout, parts = self.layout, self.parts
+        bank_base, bank_top = min(self.bank_ids, default=0), max(self.bank_ids, default=0)
+        narrow, narrow_params = self.light.values(
+            k_ent=F("enterprise_id"), k_bank=F("bank_id"), k_mode=F("mode"), k_signed=F("signed_on"),
+        ).order_by().query.sql_with_params()
+        folds, fold_params = [], []
+        for w in sorted({b.word for b in layout}) or [0]:
+            expr, params = _word_sql(w, layout, bank_base=bank_base, bank_top=bank_top, first=self.first,
+                                     last=self.last)
+            folds.append(f"bit_or({expr}) AS m_{w}")
+            fold_params += params
+        keys, key_params, sets = [], [], [f"({', '.join(ENT_KEYS)})"]
+        for i, (w, dim) in enumerate(parts):
+            keys.append(f"b.m_{w} & %s AS k_{i}")
+            key_params.append(sum(1 << b.bit for b in layout if b.word == w and b.dim == dim))
+            sets.append(f"(private, k_{i})")
+        if parts:
+            g_set = "CASE " + " ".join(f"WHEN GROUPING(k_{i}) = 0 THEN {i}" for i in range(len(parts))) + " END"
+            mask = f"COALESCE({', '.join(f'k_{i}' for i in range(len(parts)))})"
+        else:
+            g_set, mask = "NULL::int", "NULL::bigint"
+        enterprise = Enterprise._meta.db_table
+        sql = (
+            f"SELECT GROUPING(region) AS g_ent, {g_set} AS g_set, region, division, size, private, "  # noqa: S608
+            f"{mask} AS mask, COUNT(*) AS n FROM ("
+            "SELECT e.region_id AS region, e.industry_id AS division, e.size_class AS size, e.is_private AS private"
+            f"{''.join(', ' + k for k in keys)} FROM ("
+            f"SELECT t.k_ent, {', '.join(folds)} FROM ({narrow}) t GROUP BY t.k_ent"
+            f") b JOIN {enterprise} e ON e.id = b.k_ent) x GROUP BY GROUPING SETS ({', '.join(sets)})"
+        )
+        return Statement(sql, [*key_params, *fold_params, *narrow_params], MASK_COLUMNS)
+
+    def decode(self, rows: list[dict]) -> Masks:
+        by_bit = {(b.word, b.bit): b for b in self.layout}
+        out = Masks(by_dim={"bank": {}, "mode": {}, "month": {}})
+        for row in rows:
+            n, private = int(row["n"]), bool(row["private"])
+            if row["g_ent"] == 0:
+                key = (row["region"], row["division"], row["size"], private)
+                out.cells[key] = {"borrowers": n, "private_borrowers": n if private else 0}
+                continue
+            w, mask = self.parts[row["g_set"]][0], int(row["mask"] or 0)
+            while mask:
+                low = mask & -mask
+                b = by_bit[(w, low.bit_length() - 1)]
+                key = month_of(b.value) if b.dim == "month" else b.value
+                acc = out.by_dim[b.dim].setdefault(key, {"borrowers": 0, "private_borrowers": 0})
+                acc["borrowers"] += n
+                if private:
+                    acc["private_borrowers"] += n
+                mask ^= low
+        return out
+
+
+def sums_statement(qs: QuerySet[Loan], *, first: date, last: date, as_of: date, cutoff_month: date) -> Statement:
+    """The additive sums of the per-loan expressions in two grouping sets: the enterprise cell and
+    (bank, mode, signing month); one scan.
 
     ``undisbursed`` is the principal of loans signed but not yet disbursed by ``as_of``: the
-    leverage (R4) counts principal disbursed, ``principal_sum − undisbursed`` per bank.
+    leverage (R4) counts principal disbursed, ``principal_sum − undisbursed`` per bank.  ``stale``
+    tells whether a loan was reported after ``cutoff_month`` (then ``qs`` must look its state up).
     """
     per_loan = qs.values(
         k_region=F("enterprise__region_id"), k_division=F("enterprise__industry_id"),
         k_size=F("enterprise__size_class"), k_private=F("enterprise__is_private"),
         k_bank=F("bank_id"), k_mode=F("mode"), k_signed=F("signed_on"), k_disbursed=F("disbursed_on"),
+        k_reported=F("last_report_month"),
         v_principal=F("principal"), v_outstanding=F("s_outstanding"),
         v_overdue=Case(When(OVERDUE, then=F("s_outstanding")), default=Value(0), output_field=MONEY_OUT),
         v_npl=Case(When(NONPERFORMING, then=F("s_outstanding")), default=Value(0), output_field=MONEY_OUT),
@@ -200,16 +224,37 @@ def loan_sums(qs: QuerySet[Loan], *, first: date, last: date, as_of: date) -> tu
     ).order_by()
     inner, params = per_loan.query.sql_with_params()
     month_by_day = [month_number(d) for d in _days(first, last)]
-    rows = _rows(
-        "SELECT GROUPING(k_region, k_division, k_size, k_private) AS g_ent, k_region, k_division, k_size, "  # noqa: S608
-        "k_private, k_bank, k_mode, k_month, COUNT(*) AS loans, SUM(v_principal) AS principal_sum, "
-        "SUM(v_outstanding) AS outstanding, SUM(v_overdue) AS overdue, SUM(v_npl) AS npl, SUM(v_rate_x) AS rate_x, "
-        "SUM(v_eff_x) AS eff_x, SUM(v_principal) FILTER (WHERE k_disbursed > %s) AS undisbursed "
+    sql = (
+        "SELECT GROUPING(k_region, k_division, k_size, k_private) AS g_ent, k_region AS region, "  # noqa: S608
+        "k_division AS division, k_size AS size, k_private AS private, k_bank AS bank, k_mode AS mode, "
+        "k_month AS month, COUNT(*) AS loans, SUM(v_principal) AS principal_sum, SUM(v_outstanding) AS outstanding, "
+        "SUM(v_overdue) AS overdue, SUM(v_npl) AS npl, SUM(v_rate_x) AS rate_x, SUM(v_eff_x) AS eff_x, "
+        "SUM(v_principal) FILTER (WHERE k_disbursed > %s) AS undisbursed, bool_or(k_reported > %s) AS stale "
         f"FROM (SELECT t.*, (%s::int[])[t.k_signed - %s::date + 1] AS k_month FROM ({inner}) t) u "
-        "GROUP BY GROUPING SETS ((k_region, k_division, k_size, k_private), (k_bank, k_mode, k_month))",
-        [as_of, month_by_day, first, *params],
+        "GROUP BY GROUPING SETS ((k_region, k_division, k_size, k_private), (k_bank, k_mode, k_month))"
     )
-    cells, loans = [], []
-    for row in rows:
-        (cells if row["g_ent"] == 0 else loans).append(row)
-    return cells, loans
+    return Statement(sql, [as_of, cutoff_month, month_by_day, first, *params], SUM_COLUMNS)
+
+
+def run_together(statements: dict[str, Statement]) -> dict[str, list[dict]]:
+    """Run independent statements as one: a UNION ALL whose branches PostgreSQL may hand to separate
+    parallel workers (Gather → Parallel Append), so they run at the same time on one snapshot,
+    inside the caller's transaction (workers see its uncommitted rows too).  Without free workers
+    the leader runs them one after the other: same result."""
+    if len(statements) == 1:
+        (name, st), = statements.items()
+        return {name: _rows(st.sql, st.params)}
+    columns: dict[str, str] = {}
+    for st in statements.values():
+        columns.update(st.columns)
+    branches, params = [], []
+    for i, st in enumerate(statements.values()):
+        # the same type in every branch, so that PostgreSQL flattens the UNION ALL into one Append
+        cols = ", ".join(f"{f'x.{c}' if c in st.columns else 'NULL'}::{t} AS {c}" for c, t in columns.items())
+        branches.append(f"SELECT {i} AS part, {cols} FROM ({st.sql}) x")  # noqa: S608 - built from model metadata
+        params += st.params
+    names = list(statements)
+    out: dict[str, list[dict]] = {name: [] for name in names}
+    for row in _rows(" UNION ALL ".join(branches), params):
+        out[names[row.pop("part")]].append(row)
+    return out

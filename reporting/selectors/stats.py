@@ -194,35 +194,49 @@ def _rollup_all(rows: list[dict], dims: Iterable[str], labels: Labels, sums: tup
 
 def _loan_figures_grouped(*, programme: Programme, as_of: date, filters: Filters, labels: Labels
                           ) -> tuple[dict[str, dict], dict[int, Decimal]]:
-    """PostgreSQL: the same figures from two statements (``grouping.py``), and the principal
-    disbursed by ``as_of`` per bank (for the leverage, R4) from the same scan."""
+    """PostgreSQL: the same figures from two statements run side by side (``grouping.py``), and the
+    principal disbursed by ``as_of`` per bank (for the leverage, R4) from the same scan.
+
+    The sums first assume that no loan was reported after the cut-off month (the loans' own state
+    columns are then their state as of the cut-off, ``asof.state_annotations``); the scan checks
+    it, and when a loan was, the sums run again with the look-up of the older report.
+    """
     light = Loan.objects.filter(programme=programme, signed_on__lte=as_of).filter(filters.q())
     first = light.order_by("signed_on").values_list("signed_on", flat=True).first() or as_of
+    cutoff = rules.month_start(as_of)
+    masks = grouping.BorrowerMasks(light, bank_ids=sorted(labels.banks), modes=list(LoanMode.values),
+                                   first=first, last=as_of)
+
+    def sums(stale: bool) -> grouping.Statement:
+        qs = loans_as_of(programme=programme, as_of=as_of, filters=filters, stale=stale)
+        return grouping.sums_statement(qs, first=first, last=as_of, as_of=as_of, cutoff_month=cutoff)
+
     with grouping.tuned():
-        masks = grouping.borrower_masks(light, bank_ids=sorted(labels.banks), modes=list(LoanMode.values),
-                                        first=first, last=as_of, cutoff_month=rules.month_start(as_of))
-        qs = loans_as_of(programme=programme, as_of=as_of, filters=filters, stale=masks.stale)
-        cells, loan_rows = grouping.loan_sums(qs, first=first, last=as_of, as_of=as_of)
-    ent = []
-    for row in cells:
-        key = (row["k_region"], row["k_division"], row["k_size"], bool(row["k_private"]))
-        counts = masks.cells.get(key, {})
+        rows = grouping.run_together({"masks": masks.statement(), "sums": sums(False)})
+        if any(r["stale"] for r in rows["sums"]):
+            rows.update(grouping.run_together({"sums": sums(True)}))
+    counts = masks.decode(rows["masks"])
+    ent, loan_rows = [], []
+    for row in rows["sums"]:
+        if row["g_ent"] != 0:
+            row["month"] = grouping.month_of(row["month"])
+            loan_rows.append(row)
+            continue
+        key = (row["region"], row["division"], row["size"], bool(row["private"]))
+        found = counts.cells.get(key, {})
         ent.append({"region": key[0], "division": key[1], "size": key[2], "private": key[3],
                     **{f: row[f] for f in grouping.SUM_FIELDS},
-                    "borrowers": counts.get("borrowers", 0), "private_borrowers": counts.get("private_borrowers", 0)})
+                    "borrowers": found.get("borrowers", 0), "private_borrowers": found.get("private_borrowers", 0)})
     out = _rollup_all(ent, ENTERPRISE_DIMENSIONS, labels, LOAN_SUM_FIELDS)
-    for row in loan_rows:
-        row["bank"], row["mode"], row["month"] = row["k_bank"], row["k_mode"], grouping.month_of(row["k_month"])
     for dim in ("bank", "mode", "month"):
-        key = _key_fn(dim, labels)
-        out[dim] = rules.rollup(loan_rows, key=key, sums=grouping.SUM_FIELDS)
-        for value, counts in masks.by_dim[dim].items():
-            k = key({dim: value})
-            if k in out[dim]:
-                out[dim][k].update(borrowers=counts["borrowers"], private_borrowers=counts["private_borrowers"])
+        key_of = _key_fn(dim, labels)
+        out[dim] = rules.rollup(loan_rows, key=key_of, sums=grouping.SUM_FIELDS)
         for acc in out[dim].values():
-            acc.setdefault("borrowers", 0)
-            acc.setdefault("private_borrowers", 0)
+            acc.update(borrowers=0, private_borrowers=0)
+        for value, found in counts.by_dim[dim].items():
+            acc = out[dim].get(key_of({dim: value}))
+            if acc is not None:
+                acc.update(borrowers=found["borrowers"], private_borrowers=found["private_borrowers"])
     disbursed: dict[int, Decimal] = {}
     for row in loan_rows:
         disbursed[row["bank"]] = disbursed.get(row["bank"], rules.ZERO) + row["principal_sum"] - (row["undisbursed"] or 0)
