@@ -18,6 +18,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from django.db import connection
 from django.db.models import Max
 
 from fund.models import Loan, LoanMode, LoanStatus
@@ -439,23 +440,87 @@ def apply_status(plan: StatusPlan, *, ctx: IntakeContext, batch_id: Any,
         if seen is not r:
             several.setdefault(r.loan_id, [seen]).append(r)
     loans = plan.loans
-    states = {loan_id: _new_state(loans[loan_id], several.get(loan_id) or (row,), ctx) for loan_id, row in first.items()}
-    if corrected:
-        _recompute_history(states, {r.loan_id for r in rows if r.supersedes_id}, ctx)
-
     corrected_loans = {r.loan_id for r in rows if r.supersedes_id}
-    settled = [loan_id for loan_id, s in states.items() if len(s) > _STATUS_AT and s[_STATUS_AT] == _SETTLED and (
-        loans[loan_id].status != _SETTLED or loan_id in corrected_loans)]
+    from_reports = _state_from_report(first, several, corrected_loans, loans)
+    states = {loan_id: _new_state(loans[loan_id], several.get(loan_id) or (row,), ctx)
+              for loan_id, row in first.items() if loan_id not in from_reports}
+    if corrected:
+        _recompute_history(states, corrected_loans, ctx)
+    settled = []
+    for loan_id, row in first.items():
+        state = states.get(loan_id)  # None: its one row is its new state
+        status = row.status if state is None else (state[_STATUS_AT] if len(state) > _STATUS_AT else None)
+        if status == _SETTLED and (loans[loan_id].status != _SETTLED or loan_id in corrected_loans):
+            settled.append(loan_id)
     states_computed = time.perf_counter()
     _write_states(states)
+    if from_reports:
+        _write_states_from_reports(batch, first.keys() - from_reports, {first[i].month for i in from_reports}, ctx,
+                                   expected=len(from_reports))
     if timings is not None:
         timings.update(apply_reports=round(reports_stored - started, 3),
                        apply_states=round(states_computed - reports_stored, 3),
                        apply_loans=round(time.perf_counter() - states_computed, 3))
     return {
         "reports_created": len(rows), "corrections": len(corrected), "skipped": plan.skipped,
-        "loans_updated": len(states), "settled": len(settled), "settled_loan_ids": settled,
+        "loans_updated": len(first), "settled": len(settled), "settled_loan_ids": settled,
     }
+
+
+FROM_REPORTS_MAX_OTHERS = 1000  # loans of the batch left to the Python path, listed in the UPDATE
+
+
+def _state_from_report(first: dict[int, StatusRow], several: dict[int, list[StatusRow]], corrected: set[int],
+                       loans: dict[int, LoanInfo]) -> set[int]:
+    """PostgreSQL: the loans whose new state is simply their one row of this batch (not a late
+    month, not a correction) — nearly all of a monthly report.  :func:`_write_states_from_reports`
+    sets them in one UPDATE from the reports just stored, instead of sending every loan's state
+    again; the others go through :func:`_new_state`.  Empty elsewhere (and when the others are many)."""
+    if connection.vendor != "postgresql":
+        return set()
+    simple = set()
+    for loan_id, row in first.items():
+        if loan_id in several or loan_id in corrected:
+            continue
+        last = loans[loan_id].last_report_month
+        if last is None or row.month >= last:
+            simple.add(loan_id)
+    return simple if len(first) - len(simple) <= FROM_REPORTS_MAX_OTHERS else set()
+
+
+def _write_states_from_reports(batch: str, others: set[int] | Any, months: set[date], ctx: IntakeContext, *,
+                               expected: int) -> None:
+    """``_new_state`` for a loan with one row, in SQL: the row's figures and month become the loan's
+    latest state; ever overdue if it was or the row is; the non-performing start (R23) is the
+    earlier of the loan's and the row's (month end − (overdue days − threshold − 1), the threshold
+    of the parameter set in force at the month's end)."""
+    qn = connection.ops.quote_name
+    col = {f.attname: qn(f.column) for f in Loan._meta.concrete_fields}
+    rep = {f.attname: qn(f.column) for f in StatusReport._meta.concrete_fields}
+    copied = ("outstanding_principal", "overdue_days", "classification", "status", "settled_on", "interest_paid_total",
+              "guarantee_fee_paid_total")
+    thresholds, params = [], []
+    for month in sorted(months):
+        found = ctx.params_on(month_end(month))
+        thresholds.append("(%s::date, %s::date, %s::integer)")
+        params += [month, month_end(month), found.claim_overdue_days if found else 90]
+    since, overdue, days = col["nonperforming_since"], rep["overdue_days"], "r." + rep["overdue_days"]
+    sql = (
+        f"UPDATE {qn(Loan._meta.db_table)} AS t SET "  # noqa: S608 (quoted model names)
+        + ", ".join(f"{col[n]} = r.{rep[n]}" for n in copied)
+        + f", {col['last_report_month']} = r.{rep['month']}"
+        + f", {col['ever_overdue']} = t.{col['ever_overdue']} OR r.{overdue} > 0 OR r.{rep['status']} = %s"
+        + f", {since} = CASE WHEN {days} > 0 AND {days} > m.threshold"
+          f" THEN LEAST(t.{since}, m.month_end - ({days} - m.threshold - 1)) ELSE t.{since} END"
+        + f" FROM {qn(StatusReport._meta.db_table)} AS r"
+        + f" JOIN (VALUES {', '.join(thresholds)}) AS m (month, month_end, threshold) ON m.month = r.{rep['month']}"
+        + f" WHERE r.{rep['batch_id']} = %s AND r.{rep['is_current']} AND t.{col['id']} = r.{rep['loan_id']}"
+        + f" AND r.{rep['loan_id']} <> ALL(string_to_array(%s, ',')::bigint[])"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_OVERDUE, *params, batch, ",".join(map(str, sorted(others)))])
+        if cursor.rowcount != expected:  # every such loan has exactly one stored row of this batch
+            raise RuntimeError(f"status apply: {cursor.rowcount} loans updated from their reports, {expected} expected")
 
 
 def _recompute_history(states: dict[int, tuple], loan_ids: set[int], ctx: IntakeContext) -> None:
