@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from fund.models import Loan, LoanStatus, ParameterSet
+from fund.models import Loan, LoanStatus, ParameterSet, Programme
 from fund.selectors import parameters_in_force
 from registry.audit import record_event, record_events
 from registry.bulk import bulk_create_instances
@@ -36,6 +36,8 @@ UNPAID = (SubsidyStatus.COMPUTED, SubsidyStatus.APPLIED, SubsidyStatus.UNDER_REV
 
 
 CHUNK = 2000  # loans per transaction: bounded lock sets and IN lists on both databases
+KINDS = tuple(SubsidyKind.values)
+_PROGRAMME = Loan._meta.get_field("programme")
 
 
 def loan_ineligibility(loan: Loan, *, compensated: bool | None = None) -> str:
@@ -124,13 +126,22 @@ def _parameters(cache: dict, loan: Loan) -> ParameterSet:
     return cache[key]
 
 
+def _with_programmes(loans: list[Loan]) -> list[Loan]:
+    """Attach each loan's programme, as ``select_related`` would, from one query for the few
+    programmes (one shared instance each, rather than one per loan)."""
+    programmes = Programme.objects.in_bulk({loan.programme_id for loan in loans})
+    for loan in loans:
+        _PROGRAMME.set_cached_value(loan, programmes[loan.programme_id])
+    return loans
+
+
 def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parameters: dict) -> list[Subsidy]:
     with transaction.atomic():
         # One enterprise at a time: per-enterprise-year caps read what was granted before.  Locks
         # are taken in id order, so two of these (or a single computation) cannot deadlock.
         enterprise_ids = set(Loan.objects.filter(pk__in=loan_ids).values_list("enterprise_id", flat=True))
         list(Enterprise.objects.select_for_update().filter(pk__in=enterprise_ids).order_by("pk").values_list("pk"))
-        loans = sorted(Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.SETTLED).select_related("programme"),
+        loans = sorted(_with_programmes(list(Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.SETTLED))),
                        key=lambda loan: (loan.settled_on, loan.pk))
         compensated = compensated_among(loan_ids)
         existing = subsidy_kinds_of(loan_ids)
@@ -139,6 +150,7 @@ def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parame
                                               years={loan.settled_on.year for loan in loans})
         new: list[Subsidy] = []
         events: list[tuple[str, object, dict]] = []
+        snapshots: dict[int, dict] = {}
         for loan in loans:
             is_compensated = loan.pk in compensated
             if loan_ineligibility(loan, compensated=is_compensated):
@@ -156,7 +168,7 @@ def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parame
                     calcs = rules.loan_subsidies(
                         loan=_loan_facts(loan, compensated=is_compensated), params=ps, lpr_table=lpr,
                         already_received=got,
-                        other_subsidies={k: others.get((loan.pk, k), rules.ZERO) for k in SubsidyKind.values},
+                        other_subsidies={k: others.get((loan.pk, k), rules.ZERO) for k in KINDS},
                     )
                 except ValueError as exc:
                     raise BusinessError(f"无法测算补贴：{exc}", code="cannot_compute", rule="R35") from exc
@@ -167,7 +179,7 @@ def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parame
             for kind, calc in calcs.items():
                 if (loan.pk, kind) in existing:
                     continue
-                subsidy = _subsidy(loan=loan, kind=kind, calc=calc, ps=ps)
+                subsidy = _subsidy(loan=loan, kind=kind, calc=calc, ps=ps, snapshots=snapshots)
                 new.append(subsidy)
                 key = (loan.enterprise_id, kind, year)
                 received[key] = received.get(key, rules.ZERO) + calc.amount
@@ -180,8 +192,17 @@ def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parame
     return new
 
 
-def _subsidy(*, loan: Loan, kind: str, calc: rules.Calculation, ps: ParameterSet) -> Subsidy:
-    data = {**calc.as_dict(), "inputs": _inputs(loan), "parameter_set": _parameter_snapshot(ps)}
+def _subsidy(*, loan: Loan, kind: str, calc: rules.Calculation, ps: ParameterSet,
+             snapshots: dict[int, dict] | None = None) -> Subsidy:
+    """The unsaved subsidy; ``snapshots`` memoises each parameter set's snapshot (copied per subsidy)."""
+    if snapshots is None:
+        snapshot = _parameter_snapshot(ps)
+    else:
+        found = snapshots.get(ps.pk)
+        if found is None:
+            found = snapshots[ps.pk] = _parameter_snapshot(ps)
+        snapshot = dict(found)
+    data = {**calc.as_dict(), "inputs": _inputs(loan), "parameter_set": snapshot}
     ref = data.get("reference_rate") or {}
     return Subsidy(
         loan=loan, kind=kind, programme=loan.programme, enterprise_id=loan.enterprise_id, parameter_set=ps,
