@@ -143,25 +143,38 @@ def record_events(*, actor: User | None, events: Iterable[tuple[str, models.Mode
     """
     if actor is not None and not getattr(actor, "pk", None):
         actor = None
+    actor_id = actor.pk if actor is not None else None
     using = router.db_for_write(DomainEvent)
     rows: list[DomainEvent] = []
     with transaction.atomic(using=using):
         _lock_chain(using)
         prev_hash = _chain_head(using)
         for event_type, obj, params in events:
-            event = DomainEvent(
-                occurred_at=timezone.now(), actor=actor, event_type=event_type,
-                object_type=obj._meta.label_lower, object_id=str(obj.pk),
-                params=json.loads(json.dumps(_jsonable(params), cls=DjangoJSONEncoder)), prev_hash=prev_hash,
-            )
-            event.hash = prev_hash = event_digest(
-                occurred_at=event.occurred_at, actor_id=event.actor_id, event_type=event.event_type,
-                object_type=event.object_type, object_id=event.object_id, params=event.params,
-                prev_hash=event.prev_hash,
-            )
+            occurred_at, object_type, object_id = timezone.now(), obj._meta.label_lower, str(obj.pk)
+            params = _stored(params)
+            digest = event_digest(occurred_at=occurred_at, actor_id=actor_id, event_type=event_type,
+                                  object_type=object_type, object_id=object_id, params=params, prev_hash=prev_hash)
+            event = DomainEvent(occurred_at=occurred_at, actor_id=actor_id, event_type=event_type,
+                                object_type=object_type, object_id=object_id, params=params, prev_hash=prev_hash,
+                                hash=digest)
+            if actor is not None:
+                event.actor = actor
             rows.append(event)
+            prev_hash = digest
         bulk_create_instances(rows)
     return rows
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON values that come back from the database as they go in
+
+
+def _stored(params: dict[str, Any]) -> Any:
+    """``params`` as the database will return them (``record_event``'s JSON round trip); a flat
+    dict of strings, integers, booleans and nulls (after ``_jsonable``) is that already."""
+    value = _jsonable(params)
+    if type(value) is dict and all(type(k) is str and type(v) in _PLAIN for k, v in value.items()):
+        return value
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 # --- verification -----------------------------------------------------------------------
