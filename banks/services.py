@@ -471,8 +471,7 @@ def _after_commit(batch: IntakeBatch, outcome: dict[str, Any]) -> None:
     evaluated = time.perf_counter()
     settled = outcome["summary"].get("settled_loan_ids") or []
     if settled:
-        loans = [loan for chunk in chunks(settled)
-                 for loan in Loan.objects.filter(pk__any_of=chunk).select_related("enterprise", "programme")]
+        loans = [loan for chunk in chunks(settled) for loan in Loan.objects.filter(pk__any_of=chunk)]
         try:
             _after_settlements(loans)
         except Exception:  # the batch stays applied; the subsidy service can be re-run for these loans
