@@ -233,6 +233,7 @@ def cached(parser: Parser) -> Parser:
             memo[key] = hit
         return hit
 
+    parse.memo = memo  # (type, value) → parsed value: callers in a hot loop may look up first
     return parse
 
 

@@ -54,7 +54,7 @@ def parse_table(
     and one parser call; empty and whitespace-only cells are sorted out on the rare paths.
     """
     fields = F.fields_for(table.kind)
-    specs = [(i, cells.parser_for(f), f) for i, f in enumerate(fields)]
+    specs = [(i, parse, f, getattr(parse, "memo", None)) for i, f in enumerate(fields) for parse in [cells.parser_for(f)]]
     labels = table.labels
     markers = table.markers
     counts = log.counts
@@ -64,7 +64,7 @@ def parse_table(
         missing: list[F.Field] = []
         filled = 0
         marks = markers.get(rowno) if markers else None
-        for i, parse, fld in specs:
+        for i, parse, fld, memo in specs:
             value = values[i]
             if marks and i in marks:
                 value = _marked(marks[i], fld, value, rowno, labels[i], log)
@@ -79,7 +79,13 @@ def parse_table(
                     missing.append(fld)
                 continue
             try:
-                parsed = parse(value)
+                if memo is None:
+                    parsed = parse(value)
+                else:  # a memoised parser's usual hit, without the call
+                    try:
+                        parsed = memo[(value.__class__, value)]
+                    except (KeyError, TypeError):
+                        parsed = parse(value)
             except RuleError as exc:
                 if value.__class__ is str and value.isspace():
                     values[i] = None
