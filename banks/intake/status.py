@@ -208,8 +208,11 @@ class StatusValidator:
             row.loan_id = loan.id
             rows.append(row)
         rows.sort(key=_loan_and_month)  # stable: rows of one loan and month stay in row order
-        existing = current_reports(rows)
-        earlier = earlier_balances(rows, loans)
+        # Stored reports matter only for months up to the loan's latest (its last_report_month is the
+        # month of its latest current report): late months and corrections, not a new month.
+        back = [r for r in rows if (last := loans[r.loan_id].last_report_month) is not None and r.month <= last]
+        existing = current_reports(back)
+        earlier = earlier_balances(back, loans)
         previous: StatusRow | None = None
         for row in rows:
             before = previous if previous is not None and previous.loan_id == row.loan_id else None
@@ -336,11 +339,11 @@ def loans_by_contract(ctx: IntakeContext, contract_nos: set[str]) -> dict[int, L
 
 
 def current_reports(rows: list[StatusRow]) -> dict[tuple[int, date], tuple[int, tuple]]:
-    """Stored current reports for the (loan, month) pairs of the batch: → (report id, figures)."""
+    """Stored current reports for the (loan, month) pairs of ``rows``: → (report id, figures)."""
     months = {r.month for r in rows}
     found: dict[tuple[int, date], tuple[int, tuple]] = {}
     for chunk in chunks(sorted({r.loan_id for r in rows})):
-        qs = StatusReport.objects.filter(loan_id__any_of=chunk, month__in=months, is_current=True)
+        qs = StatusReport.objects.filter(loan_id__any_of=chunk, month__in=months, is_current=True).order_by()
         for values in qs.values_list("id", "loan_id", "month", *FIGURES):
             found[(values[1], values[2])] = (values[0], tuple(values[3:]))
     return found
