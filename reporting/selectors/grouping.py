@@ -48,16 +48,14 @@ ENT_KEYS = ("region", "division", "size", "private")
 @contextmanager
 def tuned() -> Iterator[None]:
     """Inside the caller's transaction: no JIT, room for the hash tables; back to the server's
-    settings afterwards (SET LOCAL: a rolled-back savepoint undoes them too)."""
+    settings afterwards.  On an error the caller's atomic block rolls back, which undoes SET LOCAL."""
     with connection.cursor() as cursor:
         for name, value in SETTINGS:
             cursor.execute(f"SET LOCAL {name} = {value}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            for name, _ in SETTINGS:
-                cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+    yield
+    with connection.cursor() as cursor:
+        for name, _ in SETTINGS:
+            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
 
 
 def _rows(sql: str, params) -> list[dict]:
@@ -107,9 +105,12 @@ def _word_sql(word: int, bits: list[_Bit], *, bank_base: int, bank_top: int, fir
     mine = [b for b in bits if b.word == word]
     parts, params = [], []
     banks = {b.value: 1 << b.bit for b in mine if b.dim == "bank"}
-    if banks:
+    if banks and bank_top - bank_base < 4096:
         parts.append("COALESCE((%s::bigint[])[t.k_bank - %s + 1], 0)")
         params += [[banks.get(i, 0) for i in range(bank_base, bank_top + 1)], bank_base]
+    elif banks:  # sparse bank ids: a CASE rather than a long array
+        parts.append("CASE t.k_bank " + " ".join("WHEN %s THEN %s::bigint" for _ in banks) + " ELSE 0 END")
+        params += [x for pair in banks.items() for x in pair]
     modes = [(b.value, 1 << b.bit) for b in mine if b.dim == "mode"]
     if modes:
         parts.append("CASE t.k_mode " + " ".join("WHEN %s THEN %s::bigint" for _ in modes) + " ELSE 0 END")

@@ -14,7 +14,8 @@ Definitions: docs/statistics.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -504,14 +505,30 @@ def _add_programme_figures(
     overall["banks_covered"] = sum(1 for r in breakdowns.get("bank", []) if r["metrics"]["loans"])
 
 
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """Every read of the indicators in one transaction; on PostgreSQL, when it is ours to start,
+    REPEATABLE READ, so that all the queries see the same data (a published figure must add up).
+    Inside a caller's transaction the caller's isolation applies."""
+    nested = connection.in_atomic_block
+    with transaction.atomic():
+        if not nested and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def indicators(*, programme: Programme, as_of: date, filters: Filters = NO_FILTERS) -> Indicators:
     """All R40 indicators as of ``as_of``, overall and by every dimension."""
+    with _one_snapshot():
+        return _indicators(programme=programme, as_of=as_of, filters=filters)
+
+
+def _indicators(*, programme: Programme, as_of: date, filters: Filters) -> Indicators:
     labels = Labels.load()
     disbursed = None
     if connection.vendor == "postgresql":
-        with transaction.atomic():  # SET LOCAL needs a transaction; both statements read one snapshot
-            loans, disbursed = _loan_figures_grouped(programme=programme, as_of=as_of, filters=filters,
-                                                     labels=labels)
+        loans, disbursed = _loan_figures_grouped(programme=programme, as_of=as_of, filters=filters, labels=labels)
     else:
         loans = _loan_figures(loans_as_of(programme=programme, as_of=as_of, filters=filters), labels)
     # Applicants are enterprises, not loans: they have no bank or mode (docs/statistics.md).

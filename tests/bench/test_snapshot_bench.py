@@ -10,6 +10,7 @@ Prints::
     BENCH stats_latency_ms[_<db>] <ms> ms           median GET /api/public/stats/
     BENCH trivial_latency_ms[_<db>] <ms> ms         median GET /healthz (SELECT 1)
     BENCH stats_latency_ratio[_<db>] <x> x          (target ≤ 2)
+    BENCH snapshot_phase_<phase>_s[_<db>_<n>] <s> s  one more build, its phases timed (not in the ratio)
 
 Names without a suffix are the PostgreSQL figures at 1,000,000 loans.  The data are generated
 with a fixed seed and written with COPY (PostgreSQL) or executemany in chunks (SQLite); every
@@ -186,7 +187,47 @@ def _median_seconds(fn, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def test_snapshot_and_public_stats_benchmark():
+PHASES = {
+    # name: (module, function) — timed around every call during one extra build
+    "loan_statements": ("reporting.selectors.grouping", "run_together"),
+    "loan_figures_portable": ("reporting.selectors.stats", "_loan_figures"),
+    "loan_figures": ("reporting.selectors.stats", "_loan_figures_grouped"),
+    "applicants": ("reporting.selectors.stats", "_applied_only_figures"),
+    "claims": ("reporting.selectors.stats", "_claim_figures"),
+    "recoveries": ("reporting.selectors.stats", "_recovery_figures"),
+    "subsidies": ("reporting.selectors.stats", "_subsidy_figures"),
+    "leverage_pool": ("reporting.selectors.stats", "_add_programme_figures"),
+    "indicators": ("reporting.services", "indicators"),
+}
+
+
+def _phase_timings(monkeypatch, programme) -> dict[str, float]:
+    """Build once more with the phases of ``PHASES`` timed (phases that did not run are left out)."""
+    import importlib
+
+    from reporting.services import snapshot_build
+
+    spent: dict[str, float] = {}
+    for name, (module_name, attr) in PHASES.items():
+        module = importlib.import_module(module_name)
+        original = getattr(module, attr)
+
+        def timed(*args, _name=name, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.perf_counter() - started
+
+        monkeypatch.setattr(module, attr, timed)
+    started = time.perf_counter()
+    snapshot_build(programme=programme, as_of=AS_OF, publish=False, source="bench-phases")
+    spent["build"] = time.perf_counter() - started
+    monkeypatch.undo()
+    return spent
+
+
+def test_snapshot_and_public_stats_benchmark(monkeypatch):
     from reporting.models import Snapshot
     from reporting.services import snapshot_build
 
@@ -210,6 +251,8 @@ def test_snapshot_and_public_stats_benchmark():
     print(f"BENCH snapshot_groupby_s{suffix} {groupby:.3f} s")
     print(f"BENCH snapshot_ratio{suffix} {build / groupby:.2f} x")
     assert Snapshot.objects.filter(status="published").count() == 3
+    for name, seconds in _phase_timings(monkeypatch, programme).items():
+        print(f"BENCH snapshot_phase_{name}_s{suffix} {seconds:.3f} s")
 
     # the public endpoint against a trivial one, interleaved, same client and process
     client = Client()

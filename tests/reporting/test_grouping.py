@@ -76,3 +76,17 @@ def test_principal_disbursed_per_bank_equals_the_leverage_selector(small):
                                                labels=labels)
     assert disbursed == disbursed_by_bank(programme=small.programme, as_of=AS_OF)
     assert disbursed[small.b2.pk] == Decimal("2000000.00")  # L5's 900,000 is signed, not disbursed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_indicators_read_one_snapshot_when_not_inside_a_transaction(small):
+    """Outside a transaction every query of the indicators runs in one REPEATABLE READ
+    transaction (the loan statements, claims, subsidies, pool all see the same data)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        figures = stats.indicators(programme=small.programme, as_of=AS_OF)
+    assert figures.overall()["loans"] == 4
+    statements = [q["sql"] for q in ctx.captured_queries if q["sql"] != "BEGIN"]
+    assert statements[0] == "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
