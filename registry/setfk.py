@@ -7,10 +7,16 @@ declared with ``db_constraint=False`` (on any model except django-simple-history
 copies, whose keys must outlive the rows), triggers keep the same guarantees:
 
 - **insert** (PostgreSQL): one statement-level trigger over the statement's new rows (a
-  transition table) locks the referenced rows ``FOR KEY SHARE`` — as a foreign key does, so a
-  concurrent delete waits — and refuses the statement if any value is missing;
+  transition table) refuses the statement if any value is missing;
 - **update** of the column: a row trigger, fired only when the value changes;
 - **delete** or key change of a referenced row: refused while a row refers to it.
+
+Where a declared key locks each referenced row ``FOR KEY SHARE`` (100,000 row locks for a
+status batch), writers here take one transaction-level advisory lock per key, shared, and a
+delete of a referenced row takes it exclusively before it looks for referencing rows: so a
+delete waits for every writer still open and then sees their rows, and a writer that comes
+after a delete sees the row gone.  (Deletes of these rows do not happen in the application —
+Django's ``PROTECT`` refuses them first — so they may as well wait.)
 
 A violation raises SQLSTATE 23503 (``foreign_key_violation``), an ``IntegrityError`` in Django,
 like a declared key.  The checks are immediate (at the end of the statement), not deferred: the
@@ -62,13 +68,18 @@ class SetForeignKey:
         return f'"{self.ref_table}" row is still referenced from table "{self.table}" ({self.column})'
 
 
+VERSION = "setfk v2"  # in every PostgreSQL function body: install() replaces older bodies
+LOCK_CLASS = 72156  # first key of the two-key advisory locks; the second is hashtext(key name)
+
+
 def _postgresql_install(fk: SetForeignKey) -> list[str]:
     n, t, c, rt, rc = fk.name, fk.table, fk.column, fk.ref_table, fk.ref_column
+    lock = f"{LOCK_CLASS}, hashtext('{n}')"
     return [
         f"""
         CREATE OR REPLACE FUNCTION {n}_ins() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM 1 FROM {rt} r WHERE r.{rc} IN (SELECT DISTINCT n.{c} FROM new_rows n) FOR KEY SHARE OF r;
+        BEGIN  -- {VERSION}
+            PERFORM pg_advisory_xact_lock_shared({lock});
             IF EXISTS (SELECT 1 FROM new_rows n WHERE n.{c} IS NOT NULL
                        AND NOT EXISTS (SELECT 1 FROM {rt} r WHERE r.{rc} = n.{c})) THEN
                 RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = '{fk.message}';
@@ -77,8 +88,9 @@ def _postgresql_install(fk: SetForeignKey) -> list[str]:
         END $$""",  # noqa: S608 (identifiers checked in SetForeignKey)
         f"""
         CREATE OR REPLACE FUNCTION {n}_upd() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM 1 FROM {rt} r WHERE r.{rc} = NEW.{c} FOR KEY SHARE OF r;
+        BEGIN  -- {VERSION}
+            PERFORM pg_advisory_xact_lock_shared({lock});
+            PERFORM 1 FROM {rt} r WHERE r.{rc} = NEW.{c};
             IF NOT FOUND THEN
                 RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = '{fk.message}';
             END IF;
@@ -86,7 +98,8 @@ def _postgresql_install(fk: SetForeignKey) -> list[str]:
         END $$""",
         f"""
         CREATE OR REPLACE FUNCTION {n}_ref() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
+        BEGIN  -- {VERSION}
+            PERFORM pg_advisory_xact_lock({lock});
             IF EXISTS (SELECT 1 FROM {t} x WHERE x.{c} = OLD.{rc}) THEN
                 RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = '{fk.delete_message}';
             END IF;
@@ -164,12 +177,21 @@ def expected_trigger_names(keys: list[SetForeignKey], vendor: str) -> set[str]:
     return {f"{k.name}_{suffix}" for k in keys for suffix in SUFFIXES[vendor]}
 
 
+def _current_functions(connection: Any) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'setfk%%' AND prosrc LIKE %s",
+                       [f"%{VERSION}%"])
+        return cursor.fetchone()[0]
+
+
 def install(connection: Any) -> None:
     """Create the triggers of every set-checked key (nothing when they are all there)."""
     keys = set_checked_keys()
     if connection.vendor not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"set-checked foreign keys are not written for {connection.vendor}")
-    if expected_trigger_names(keys, connection.vendor) <= installed_trigger_names(connection):
+    if expected_trigger_names(keys, connection.vendor) <= installed_trigger_names(connection) and (
+        connection.vendor != "postgresql" or _current_functions(connection) >= 3 * len(keys)
+    ):
         return
     make, drop = ((_postgresql_install, _postgresql_uninstall) if connection.vendor == "postgresql"
                   else (_sqlite_install, _sqlite_uninstall))

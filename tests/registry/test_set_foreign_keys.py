@@ -11,7 +11,7 @@ from tests.factories import LoanFactory
 
 pytestmark = pytest.mark.django_db
 
-SET_CHECKED = [  # (table, column, referenced table): fund/0007, registry/0006 (banks_statusreport.batch_id never had a declared key)
+SET_CHECKED = [  # (table, column, referenced table): fund/0007, registry/0006, banks/0002
     ("fund_loan", "programme_id", "fund_programme"),
     ("fund_loan", "bank_id", "registry_bank"),
     ("fund_loan", "enterprise_id", "registry_enterprise"),
@@ -19,6 +19,7 @@ SET_CHECKED = [  # (table, column, referenced table): fund/0007, registry/0006 (
     ("fund_loan", "registered_by_id", "registry_user"),
     ("registry_enterprise", "region_id", "registry_region"),
     ("registry_enterprise", "industry_id", "registry_industrydivision"),
+    ("banks_statusreport", "loan_id", "fund_loan"),
     ("banks_statusreport", "batch_id", "banks_intakebatch"),
 ]
 
@@ -119,3 +120,49 @@ def test_an_enterprise_in_a_missing_region_is_refused():
 def test_the_set_checked_keys_are_read_from_the_models_and_are_exactly_these():
     keys = {(k.table, k.column, k.ref_table) for k in set_checked_keys()}
     assert keys == set(SET_CHECKED)  # no historical copy of a key, nothing left out
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_of_a_referenced_row_waits_for_the_open_writer_and_is_then_refused():
+    import threading
+    import time
+
+    from django.db import connections
+
+    loan = LoanFactory()
+    spare = Bank.objects.create(code="LATE", name="新合作银行", short_name="新行")
+    inserted, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def writer():
+        try:
+            with transaction.atomic():
+                _execute(COPY_LOAN, [spare.pk, "HT-NEW-BANK", loan.pk])
+                inserted.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def deleter():
+        try:
+            started = time.monotonic()
+            _execute("DELETE FROM registry_bank WHERE id = %s", [spare.pk])
+            outcome["deleted"] = True
+        except IntegrityError:
+            outcome["refused_after"] = time.monotonic() - started
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=deleter)]
+    threads[0].start()
+    assert inserted.wait(10)
+    threads[1].start()
+    time.sleep(0.5)
+    assert threads[1].is_alive()  # the delete waits for the writer's transaction
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert "deleted" not in outcome
+    assert outcome["refused_after"] >= 0.5
+    assert Loan.objects.filter(contract_no="HT-NEW-BANK", bank=spare).exists()
