@@ -6,8 +6,10 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_clean(settings, tmp_path):
-    """Cheap password hashing, private files in a temp MEDIA_ROOT, fresh throttle counters."""
+def _fast_and_clean(settings, tmp_path, monkeypatch):
+    """Cheap password hashing, private files in a temp MEDIA_ROOT, fresh throttle counters, and
+    the throttle's clock stopped mid-window (a test's requests must not straddle two windows)."""
+    monkeypatch.setattr("subsidies.throttle.clock", lambda: 1_800_000_030.0)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
