@@ -1,27 +1,27 @@
-"""PostgreSQL path of the loan figures: every breakdown from two scans of the loans.
+"""PostgreSQL path of the loan figures: every breakdown from two statements run side by side.
 
 The portable path (``stats._loan_figures``) runs one aggregate query per group of dimensions;
 on a million loans the repeated scans, joins and per-row expressions dominate.  Here:
 
-1. ``borrower_masks`` — the distinct enterprise counts (all and private), from the narrow loan
+1. ``BorrowerMasks`` — the distinct enterprise counts (all and private), from the narrow loan
    columns only (no state, no join per loan): each enterprise's loans are folded into one bit
-   mask (which banks, modes and signing months it borrowed in: ``bit_or`` over array lookups,
+   mask (which banks, modes and signing months it borrowed in: ``bit_or`` over array look-ups,
    no per-row date arithmetic), then the enterprises are joined to their 市(州)/industry/size/
    private flag and counted per enterprise cell and per (private flag, bank mask), (private
    flag, mode mask), (private flag, month mask) — a few hundred rows whose bits Python adds up.
-   Exact, with no COUNT(DISTINCT).  The same scan tells whether any loan was reported after the
-   cut-off month (``Masks.stale``), so the second statement can read the loans' own state
-   columns without a separate look-up query.
-2. ``loan_sums`` — the additive sums (loans, principal, balances, rate × principal, principal
-   not yet disbursed) of the per-loan expressions written by the ORM (``stats.loans_as_of``'s
-   annotations), hashed once into two grouping sets: the enterprise cell (市(州), division,
-   size, private) and (bank, mode, signing month).  Every other breakdown adds those up.
+   Exact, with no COUNT(DISTINCT).
+2. ``sums_statement`` — the additive sums (loans, principal, balances, rate × principal,
+   principal not yet disbursed) of the per-loan expressions written by the ORM
+   (``stats.loans_as_of``'s annotations), hashed once into two grouping sets: the enterprise
+   cell (市(州), division, size, private) and (bank, mode, signing month).  Every other
+   breakdown adds those up.  The same scan tells whether a loan was reported after the cut-off
+   month (then the caller runs it again with the status-report look-up).
 
-Results are identical to the portable path (``tests/reporting/test_grouping.py``).  The build
+``run_together`` runs both as one UNION ALL that PostgreSQL hands to two parallel workers
+(Gather → Parallel Append): one snapshot, the caller's transaction, the time of the longer one.
+Results are identical to the portable path (``tests/reporting/test_grouping.py``).  ``tuned``
 switches JIT off (compiling the large CASE expressions cost more than running them), gives the
-hash tables room (work_mem), prefers hash aggregation to sorting text keys, and lets PostgreSQL
-scan in parallel; all inside the caller's transaction, so every statement reads the same
-snapshot of the data (``tuned``).
+hash tables room (work_mem) and prefers hash aggregation to sorting text keys.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from .asof import MONEY_OUT, NONPERFORMING, OVERDUE, WEIGHTED_OUT
 
 SETTINGS = (("jit", "off"), ("work_mem", "'128MB'"), ("enable_sort", "off"))
 WORD_BITS = 62  # bits per bigint mask: clear of the sign bit
+DENSE_BANK_IDS = 4096  # bank ids spread wider than this: a CASE instead of an array look-up
 SUM_FIELDS = ("loans", "principal_sum", "outstanding", "overdue", "npl", "rate_x", "eff_x")
 ENT_KEYS = ("region", "division", "size", "private")
 
@@ -105,7 +106,7 @@ def _word_sql(word: int, bits: list[_Bit], *, bank_base: int, bank_top: int, fir
     mine = [b for b in bits if b.word == word]
     parts, params = [], []
     banks = {b.value: 1 << b.bit for b in mine if b.dim == "bank"}
-    if banks and bank_top - bank_base < 4096:
+    if banks and bank_top - bank_base < DENSE_BANK_IDS:
         parts.append("COALESCE((%s::bigint[])[t.k_bank - %s + 1], 0)")
         params += [[banks.get(i, 0) for i in range(bank_base, bank_top + 1)], bank_base]
     elif banks:  # sparse bank ids: a CASE rather than a long array

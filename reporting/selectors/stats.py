@@ -1,14 +1,17 @@
 """The R40 indicators over the live data, overall and by every dimension, as of a cut-off date.
 
-Every figure comes from aggregate queries (``values().annotate()``), never a Python loop over
-loans:
-- one query over loans grouped by the borrower's (市(州), industry division, size, private
-  flag) — each enterprise has exactly one such cell, so its distinct-enterprise counts add up
-  to the overall, 市(州), section, division and size figures in Python;
-- one query each grouped by bank, mode and signing month (distinct counts per group);
+Every figure comes from aggregate queries, never a Python loop over loans:
+- the loan figures: on PostgreSQL two statements run side by side (``grouping.py``); elsewhere
+  (the portable path) one query over loans grouped by the borrower's (市(州), industry division,
+  size, private flag) — each enterprise has exactly one such cell, so its distinct-enterprise
+  counts add up to the overall, 市(州), section, division and size figures in Python — and one
+  query each grouped by bank, mode and signing month (distinct counts per group);
 - one query each for applicants, claims, recoveries and subsidies at the full grain, added
   up in Python (those tables are small);
-- leverage (R4) and the pool balance (R2) from ``fund.selectors``.
+- leverage (R4) from ``fund.rules`` with the principal disbursed per bank (added up with the
+  loan figures on PostgreSQL, ``fund.selectors.leverage.disbursed_by_bank`` elsewhere), the pool
+  balance (R2) from ``fund.selectors``.
+All in one transaction (REPEATABLE READ on PostgreSQL when it is ours to start).
 Definitions: docs/statistics.md.
 """
 

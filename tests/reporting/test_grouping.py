@@ -46,6 +46,9 @@ def test_masks_spread_over_several_words_give_the_same_counts(small, monkeypatch
     for as_of in (AS_OF, date(2022, 5, 31)):
         portable, grouped = _both(small.programme, as_of)
         assert portable == grouped
+    monkeypatch.setattr(grouping, "DENSE_BANK_IDS", 0)  # banks by CASE instead of an array
+    portable, grouped = _both(small.programme, AS_OF)
+    assert portable == grouped
 
 
 def test_the_sums_tell_whether_a_loan_was_reported_after_the_cut_off(small):
