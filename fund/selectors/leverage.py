@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,16 +26,21 @@ def disbursed_by_bank(*, programme: Programme, as_of: date) -> dict[int, Decimal
     return {row["bank_id"]: row["total"] or ZERO for row in rows}
 
 
-def leverage_overall(*, programme: Programme, as_of: date) -> LeverageFigures:
+def leverage_overall(
+    *, programme: Programme, as_of: date, disbursed: Mapping[int, Decimal] | None = None
+) -> LeverageFigures:
     """R4 overall: disbursed ÷ treasury contribution, target = contribution × leverage target.
 
     The treasury contribution is the parameter in force on ``as_of`` (the committed amount),
-    so the figure does not jump while the money is being paid in.
+    so the figure does not jump while the money is being paid in.  ``disbursed`` (principal
+    disbursed by ``as_of`` per bank id) when the caller already added it up.
     """
+    if disbursed is None:
+        disbursed = disbursed_by_bank(programme=programme, as_of=as_of)
     params = parameters_in_force(programme=programme, on=as_of)
     base = params.treasury_contribution
     return leverage_figures(
-        disbursed=sum(disbursed_by_bank(programme=programme, as_of=as_of).values(), ZERO),
+        disbursed=sum(disbursed.values(), ZERO),
         base=base, target_amount=base * params.leverage_target,
         start=programme.start_date, end=programme.end_date, as_of=as_of,
     )
@@ -50,9 +56,13 @@ class BankLeverage:
         return self.partnership.bank
 
 
-def leverage_by_bank(*, programme: Programme, as_of: date, bank_id: int | None = None) -> list[BankLeverage]:
-    """R4 per bank: its disbursed ÷ its pool allocation; its target is its committed lending."""
-    disbursed = disbursed_by_bank(programme=programme, as_of=as_of)
+def leverage_by_bank(
+    *, programme: Programme, as_of: date, bank_id: int | None = None, disbursed: Mapping[int, Decimal] | None = None
+) -> list[BankLeverage]:
+    """R4 per bank: its disbursed ÷ its pool allocation; its target is its committed lending.
+    ``disbursed`` as for ``leverage_overall``."""
+    if disbursed is None:
+        disbursed = disbursed_by_bank(programme=programme, as_of=as_of)
     partnerships = Partnership.objects.filter(programme=programme).select_related("bank").order_by("bank__code")
     if bank_id is not None:
         partnerships = partnerships.filter(bank_id=bank_id)

@@ -8,7 +8,7 @@ Every figure comes from aggregate queries, never a Python loop over loans:
   query each grouped by bank, mode and signing month (distinct counts per group);
 - one query each for applicants, claims, recoveries and subsidies at the full grain, added
   up in Python (those tables are small);
-- leverage (R4) from ``fund.rules`` with the principal disbursed per bank (added up with the
+- leverage (R4) from ``fund.selectors.leverage`` given the principal disbursed per bank (added up with the
   loan figures on PostgreSQL, ``fund.selectors.leverage.disbursed_by_bank`` elsewhere), the pool
   balance (R2) from ``fund.selectors``.
 All in one transaction (REPEATABLE READ on PostgreSQL when it is ours to start).
@@ -30,9 +30,8 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from fund.models import Loan, LoanMode, Partnership, Programme
 from fund.models.claims import Claim, Recovery
-from fund.rules import leverage_figures
 from fund.selectors.ledger import pool_balance
-from fund.selectors.leverage import disbursed_by_bank
+from fund.selectors.leverage import disbursed_by_bank, leverage_by_bank, leverage_overall
 from fund.selectors.programme import parameters_in_force
 from registry.models import Bank, Enterprise, IndustryDivision, IndustrySection, Region, SizeClass
 from subsidies.models import LoanApplication, Subsidy, SubsidyKind
@@ -456,27 +455,6 @@ def _leverage_metrics(figures) -> dict[str, Any]:
     }
 
 
-def _bank_leverage(*, programme: Programme, as_of: date, disbursed: dict[int, Decimal]):
-    """R4 per bank, as ``fund.selectors.leverage.leverage_by_bank``: its disbursed ÷ its pool
-    allocation, its target its committed lending (``disbursed``: principal disbursed per bank id)."""
-    for p in Partnership.objects.filter(programme=programme).select_related("bank").order_by("bank__code"):
-        yield p, leverage_figures(
-            disbursed=disbursed.get(p.bank_id, rules.ZERO), base=p.pool_allocation, target_amount=p.committed_lending,
-            start=programme.start_date, end=programme.end_date, as_of=as_of,
-        )
-
-
-def _overall_leverage(*, programme: Programme, as_of: date, disbursed: dict[int, Decimal]):
-    """R4 overall, as ``fund.selectors.leverage.leverage_overall``: every bank's disbursed ÷ the
-    treasury contribution in force, target = contribution × leverage target."""
-    params = parameters_in_force(programme=programme, on=as_of)
-    base = params.treasury_contribution
-    return leverage_figures(
-        disbursed=sum(disbursed.values(), rules.ZERO), base=base, target_amount=base * params.leverage_target,
-        start=programme.start_date, end=programme.end_date, as_of=as_of,
-    )
-
-
 def _add_programme_figures(
     breakdowns: dict[str, list[dict]], *, programme: Programme, as_of: date, filters: Filters,
     disbursed: dict[int, Decimal] | None = None,
@@ -491,15 +469,15 @@ def _add_programme_figures(
     if (filters.is_empty or bank_only) and disbursed is None:
         disbursed = disbursed_by_bank(programme=programme, as_of=as_of)
     if filters.is_empty or bank_only:
-        by_bank = {p.bank_id: (p, fig) for p, fig in _bank_leverage(programme=programme, as_of=as_of,
-                                                                   disbursed=disbursed)}
+        by_bank = {b.partnership.bank_id: b for b in leverage_by_bank(programme=programme, as_of=as_of,
+                                                                      disbursed=disbursed)}
         for row in breakdowns.get("bank", []):
             found = by_bank.get(row["_key"])
             if found is not None:
-                row["metrics"].update(_leverage_metrics(found[1]))
-                row["metrics"]["committed_lending"] = found[0].committed_lending
+                row["metrics"].update(_leverage_metrics(found.figures))
+                row["metrics"]["committed_lending"] = found.partnership.committed_lending
     if filters.is_empty:
-        overall.update(_leverage_metrics(_overall_leverage(programme=programme, as_of=as_of, disbursed=disbursed)))
+        overall.update(_leverage_metrics(leverage_overall(programme=programme, as_of=as_of, disbursed=disbursed)))
         overall["pool_balance"] = pool_balance(programme=programme, as_of=as_of)
         overall["treasury_contribution"] = parameters_in_force(programme=programme, on=as_of).treasury_contribution
     overall["regions_covered"] = sum(1 for r in breakdowns.get("region", []) if r["metrics"]["borrowers"])
