@@ -110,36 +110,15 @@ def record_event(
     *, actor: User | None, event_type: str, obj: models.Model, **params: Any
 ) -> DomainEvent:
     """Append one audit event, linked into the hash chain. Call inside the transaction of the change."""
-    if actor is not None and not getattr(actor, "pk", None):
-        actor = None  # AnonymousUser
-    params = json.loads(json.dumps(_jsonable(params), cls=DjangoJSONEncoder))
-    using = router.db_for_write(DomainEvent)
-    with transaction.atomic(using=using):
-        _lock_chain(using)
-        event = DomainEvent(
-            occurred_at=timezone.now(),
-            actor=actor,
-            event_type=event_type,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            params=params,
-            prev_hash=_chain_head(using),
-        )
-        event.hash = event_digest(
-            occurred_at=event.occurred_at, actor_id=event.actor_id, event_type=event.event_type,
-            object_type=event.object_type, object_id=event.object_id, params=event.params,
-            prev_hash=event.prev_hash,
-        )
-        event.save(using=using)
-    return event
+    return record_events(actor=actor, events=[(event_type, obj, params)])[0]
 
 
 def record_events(*, actor: User | None, events: Iterable[tuple[str, models.Model, dict[str, Any]]]) -> list[DomainEvent]:
-    """Append many audit events at once (one lock, one read of the chain head, one bulk insert).
+    """Append audit events (one lock, one read of the chain head, one bulk insert).
 
     ``events`` are ``(event_type, obj, params)`` in the order they happened; the chain is the
-    same as ``record_event`` called for each in turn.  For services that change thousands of
-    objects in one step (a month's settlements), where an insert per event would dominate.
+    same as ``record_event`` (which calls this with one event) called for each in turn.  For
+    services that change thousands of objects in one step (a month's settlements).
     """
     if actor is not None and not getattr(actor, "pk", None):
         actor = None

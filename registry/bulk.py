@@ -166,13 +166,16 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
         return [row[0] for row in cursor.fetchall()]
 
 
+COPY_FROM = 50  # fewer rows go through the ORM's INSERT (one round trip, no id reservation)
+
+
 def bulk_create_instances(objs: Sequence[models.Model]) -> list[models.Model]:
     """Insert unsaved instances of one model and set their primary keys, like ``bulk_create``
     (no ``save()``, no signals).  PostgreSQL: ids reserved in one query, then ``COPY``."""
     if not objs:
         return []
     model = type(objs[0])
-    if connection.vendor != "postgresql" or not isinstance(model._meta.pk, models.AutoField):
+    if connection.vendor != "postgresql" or len(objs) < COPY_FROM or not isinstance(model._meta.pk, models.AutoField):
         return model.objects.bulk_create(objs, batch_size=500)
     pk = model._meta.pk
     for obj, new_id in zip(objs, reserve_ids(model, len(objs)), strict=True):
