@@ -164,17 +164,15 @@ def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parame
                        for kind, basis in ((SubsidyKind.INTEREST, ps.interest_subsidy_cap_basis),
                                            (SubsidyKind.GUARANTEE_FEE, ps.fee_subsidy_cap_basis))
                        if basis == rules.PER_ENTERPRISE_YEAR}
-                try:
-                    calcs = rules.loan_subsidies(
-                        loan=_loan_facts(loan, compensated=is_compensated), params=ps, lpr_table=lpr,
-                        already_received=got,
-                        other_subsidies={k: others.get((loan.pk, k), rules.ZERO) for k in KINDS},
-                    )
-                except ValueError as exc:
-                    raise BusinessError(f"无法测算补贴：{exc}", code="cannot_compute", rule="R35") from exc
-            except BusinessError as exc:
-                logger.warning("subsidy not computed for loan %s: %s", loan.pk, exc.message)
-                events.append(("subsidy.compute_failed", loan, {"reason": exc.message}))
+                calcs = rules.loan_subsidies(
+                    loan=_loan_facts(loan, compensated=is_compensated), params=ps, lpr_table=lpr,
+                    already_received=got,
+                    other_subsidies={k: others.get((loan.pk, k), rules.ZERO) for k in KINDS},
+                )
+            except (BusinessError, ValueError) as exc:  # no parameter set; no LPR or another input it cannot take
+                reason = exc.message if isinstance(exc, BusinessError) else f"无法测算补贴：{exc}"
+                logger.warning("subsidy not computed for loan %s: %s", loan.pk, reason)
+                events.append(("subsidy.compute_failed", loan, {"reason": reason}))
                 continue
             for kind, calc in calcs.items():
                 if (loan.pk, kind) in existing:
@@ -192,16 +190,11 @@ def _compute_chunk(loan_ids: list[int], *, actor: User | None, lpr: list, parame
     return new
 
 
-def _subsidy(*, loan: Loan, kind: str, calc: rules.Calculation, ps: ParameterSet,
-             snapshots: dict[int, dict] | None = None) -> Subsidy:
+def _subsidy(*, loan: Loan, kind: str, calc: rules.Calculation, ps: ParameterSet, snapshots: dict[int, dict]) -> Subsidy:
     """The unsaved subsidy; ``snapshots`` memoises each parameter set's snapshot (copied per subsidy)."""
-    if snapshots is None:
-        snapshot = _parameter_snapshot(ps)
-    else:
-        found = snapshots.get(ps.pk)
-        if found is None:
-            found = snapshots[ps.pk] = _parameter_snapshot(ps)
-        snapshot = dict(found)
+    if ps.pk not in snapshots:
+        snapshots[ps.pk] = _parameter_snapshot(ps)
+    snapshot = dict(snapshots[ps.pk])
     data = {**calc.as_dict(), "inputs": _inputs(loan), "parameter_set": snapshot}
     ref = data.get("reference_rate") or {}
     return Subsidy(
