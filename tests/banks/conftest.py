@@ -9,6 +9,7 @@ import pytest
 
 from banks import services
 from tests.banks.factories import make_world
+from tests.banks.workbooks import status_workbook
 
 
 @pytest.fixture(autouse=True)
@@ -33,5 +34,15 @@ def upload(django_capture_on_commit_callbacks, world):
             )
         batch.refresh_from_db()
         return batch
+
+    return run
+
+
+@pytest.fixture
+def report(upload):
+    """report(rows, **service kwargs) → the processed batch of a status workbook with ``rows``."""
+
+    def run(rows, **kw):
+        return upload(status_workbook(rows), kind="status", filename="月度状态.xlsx", **kw)
 
     return run

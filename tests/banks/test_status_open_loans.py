@@ -15,7 +15,6 @@ from banks.intake.context import IntakeContext
 from banks.models import BatchStatus, StatusReport
 from fund.models import Loan, LoanStatus
 from tests.banks.factories import status_row
-from tests.banks.workbooks import status_workbook
 from tests.factories import LoanFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,14 +29,6 @@ def loans(world):
                     signed_on=date(2021, 6, 1), disbursed_on=date(2021, 6, 3), matures_on=date(2022, 6, 2))
         for i in range(4)
     ]
-
-
-@pytest.fixture
-def report(upload):
-    def run(rows, **kw):
-        return upload(status_workbook(rows), kind="status", filename="月度状态.xlsx", **kw)
-
-    return run
 
 
 @pytest.fixture
